@@ -1,0 +1,298 @@
+"""The `workup` command line. Each command is a thin wrapper over a library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from workup.errors import IntakeError, WorkupError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Imaging appropriateness and the post-operative spine workup.")
+kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check knowledge packs.")
+app.add_typer(kb_app, name="kb")
+
+_FORMATS = ("text", "json", "markdown", "jsonl")
+MAX_TEXT = 100_000  # characters of free text accepted for one scenario
+
+
+def _out() -> Console:
+    return Console(soft_wrap=False, highlight=False)
+
+
+def _fail(err: WorkupError, fmt: str) -> None:
+    """Print a coded error (never a traceback) and exit with status 2."""
+    if fmt in ("json", "jsonl"):
+        sys.stdout.write(json.dumps(err.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        Console(stderr=True, highlight=False).print(f"[bold red]error[/] {err}", markup=True)
+    raise typer.Exit(2)
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise IntakeError(f"--as-of must be a date as YYYY-MM-DD, got {value!r}", code="IN210") from None
+
+
+def _load_kb(path: Optional[Path]):
+    from workup.kb import load
+
+    return load(path)
+
+
+def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None):
+    """Turn one input object ({"facts": {...}} and/or {"text": "..."}, optional "order") into a recommendation.
+
+    Returns the recommendation and the text reading (or None when no text was given).
+    """
+    from workup.engine import evaluate
+    from workup.intake import parse_facts
+
+    if not isinstance(payload, dict):
+        raise IntakeError("each input must be a JSON object with 'facts' and/or 'text'", code="IN203")
+    unknown = sorted(set(payload) - {"id", "facts", "text", "order", "as_of"})
+    if unknown:
+        raise IntakeError(f"unknown field(s) in input: {', '.join(unknown)}", code="IN204")
+    if "facts" not in payload and "text" not in payload:
+        raise IntakeError("input needs 'facts' (an object) or 'text' (a string)", code="IN205")
+    reading = None
+    facts = parse_facts(payload.get("facts", {}), kb)
+    if "text" in payload:
+        text = payload["text"]
+        reading = read_text(text, kb)
+        facts = facts.merged_over(reading.facts)
+    order = payload.get("order", order)
+    if order is not None and (not isinstance(order, str) or not order.strip()):
+        raise IntakeError("'order' must be a procedure name", code="IN206")
+    if "as_of" in payload:
+        as_of = _as_of(payload["as_of"])
+    return evaluate(facts, kb, as_of, order), reading
+
+
+def read_text(text: Any, kb):
+    """Free text → facts through the intake, with clear errors for unusable input."""
+    if not isinstance(text, str):
+        raise IntakeError("'text' must be a string", code="IN207")
+    if not text.strip():
+        raise IntakeError("the scenario text is empty", code="IN208")
+    if len(text) > MAX_TEXT:
+        raise IntakeError(f"the scenario text is too long ({len(text)} characters; the limit is {MAX_TEXT})", code="IN209")
+    if "\x00" in text:
+        raise IntakeError("the scenario text contains binary data", code="IN211")
+    try:
+        from workup.intake.text import read
+    except ImportError:
+        raise IntakeError("free-text intake is not available in this build; pass --facts FILE.json", code="IN200") from None
+    return read(text, kb)
+
+
+def _render(rec, reading, fmt: str, width: int | None = None) -> str:
+    from workup.render.document import dumps, to_document
+
+    if fmt == "json":
+        doc = to_document(rec)
+        if reading is not None:
+            doc["understood"] = reading.to_list()
+        return dumps(doc, indent=2)
+    if fmt == "markdown":
+        from workup.render.markdown import render_markdown
+
+        return render_markdown(rec, reading)
+    from workup.render.text import render_text
+
+    return render_text(rec, reading, width=width)
+
+
+@app.command()
+def recommend(
+    text: Optional[str] = typer.Argument(None, help="The scenario in free text."),
+    facts: Optional[Path] = typer.Option(None, "--facts", help="A JSON file of facts (see examples/)."),
+    order: Optional[str] = typer.Option(None, "--order", help="An ordered procedure to rate, e.g. 'MRI Cervical Spine Without IV Contrast'."),
+    fmt: str = typer.Option("text", "--format", help="text | json | markdown | jsonl (jsonl with --input)."),
+    input_: Optional[Path] = typer.Option(None, "--input", help="Batch mode: a JSONL file, one {id, facts|text} per line."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Consultation date (YYYY-MM-DD); default today."),
+    pack: Optional[Path] = typer.Option(None, "--pack", help="Use an external knowledge pack directory."),
+    width: Optional[int] = typer.Option(None, "--width", help="Text width (default: terminal)."),
+) -> None:
+    """Route a scenario to the ACR variant that applies, rate the procedures and give the next steps."""
+    if fmt not in _FORMATS:
+        _fail(IntakeError(f"--format must be one of {', '.join(_FORMATS)}", code="IN212"), "text")
+    try:
+        kb = _load_kb(pack)
+        day = _as_of(as_of)
+        if input_ is not None:
+            _batch(input_, kb, day, order, fmt)
+            return
+        if fmt == "jsonl":
+            raise IntakeError("--format jsonl goes with --input FILE.jsonl", code="IN213")
+        if facts is None and text is None:
+            raise IntakeError("give the scenario as TEXT, or --facts FILE.json, or --input FILE.jsonl", code="IN214")
+        payload: dict[str, Any] = {}
+        if facts is not None:
+            payload["facts"] = _read_json(facts)
+        if text is not None:
+            payload["text"] = text
+        rec, reading = consult(payload, kb, day, order)
+        sys.stdout.write(_render(rec, reading, fmt, width) + "\n")
+    except WorkupError as e:
+        _fail(e, fmt)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise IntakeError(f"cannot read {path}: {e.strerror}", code="IN215") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise IntakeError(f"{path} is not valid UTF-8 JSON: {e}", code="IN216") from None
+
+
+def _batch(path: Path, kb, day: date, order: str | None, fmt: str) -> None:
+    from workup.render.document import dumps, to_document
+
+    if fmt != "jsonl":
+        raise IntakeError("batch mode (--input) writes --format jsonl", code="IN217")
+    try:
+        handle = path.open("rb")
+    except OSError as e:
+        raise IntakeError(f"cannot read {path}: {e.strerror}", code="IN215") from None
+    err = Console(stderr=True, highlight=False)
+    n = bad = 0
+    with handle:
+        for lineno, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            n += 1
+            ident: Any = None
+            try:
+                try:
+                    item = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                    raise IntakeError(f"line {lineno} is not valid JSON: {e}", code="IN218") from None
+                if isinstance(item, dict):
+                    ident = item.get("id")
+                rec, reading = consult(item, kb, day, order)
+                doc = to_document(rec)
+                if reading is not None:
+                    doc["understood"] = reading.to_list()
+                doc = {"id": ident, **doc}
+            except WorkupError as e:
+                bad += 1
+                doc = {"id": ident, "line": lineno, **e.to_dict()}
+            sys.stdout.write(dumps(doc) + "\n")
+            if n % 100 == 0:
+                err.print(f"[dim]{n} scenarios…[/]")
+    err.print(f"[dim]{n} scenario(s), {bad} error(s)[/]")
+
+
+@app.command()
+def guide(
+    variant: Optional[str] = typer.Argument(None, help="A variant id, e.g. cervical-pain-3."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="Render the parent page of a topic instead."),
+    pack: Optional[Path] = typer.Option(None, "--pack", help="Use an external knowledge pack directory."),
+) -> None:
+    """Render the clinician guide for a variant (or a topic's parent page) as Markdown."""
+    try:
+        kb = _load_kb(pack)
+        from workup.render.guide import render_topic_guide, render_variant_guide
+
+        if topic:
+            if topic not in kb.topics:
+                raise WorkupError(f"unknown topic {topic!r}; known: {', '.join(sorted(kb.topics))}", code="EV310")
+            out = render_topic_guide(kb, topic)
+        elif variant:
+            if variant not in kb.variants:
+                raise WorkupError(f"unknown variant {variant!r}; see `workup kb variants`", code="EV311")
+            out = render_variant_guide(kb, variant)
+        else:
+            raise WorkupError("give a VARIANT id or --topic ID", code="EV312")
+        sys.stdout.write(out)
+    except WorkupError as e:
+        _fail(e, "text")
+
+
+@kb_app.command("lint")
+def kb_lint(
+    pack: Optional[Path] = typer.Option(None, "--pack", help="Lint an external pack instead of the built-in one."),
+    fmt: str = typer.Option("text", "--format", help="text | json"),
+) -> None:
+    """Report every problem in a knowledge pack; exit 1 when there is any."""
+    try:
+        from workup.kb.lint import lint
+
+        kb = _load_kb(pack)
+        problems = lint(kb)
+    except WorkupError as e:
+        _fail(e, fmt)
+        return
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"version": kb.version, "problems": problems}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out = _out()
+        for p in problems:
+            out.print(f"{p['where']}: {p['message']}", markup=False)
+        out.print(f"{len(problems)} problem(s) in {kb.version}", markup=False)
+    raise typer.Exit(1 if problems else 0)
+
+
+@kb_app.command("export")
+def kb_export(
+    fmt: str = typer.Option("csv", "--format", help="csv"),
+    pack: Optional[Path] = typer.Option(None, "--pack", help="Export an external pack."),
+) -> None:
+    """Write every packed rating as CSV rows."""
+    try:
+        if fmt != "csv":
+            raise WorkupError("--format must be csv", code="KB110")
+        from workup.kb.export import export_csv
+
+        sys.stdout.write(export_csv(_load_kb(pack)))
+    except WorkupError as e:
+        _fail(e, "text")
+
+
+@kb_app.command("variants")
+def kb_variants(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
+    """List the packed variants in the order they are tried."""
+    try:
+        kb = _load_kb(pack)
+    except WorkupError as e:
+        _fail(e, "text")
+        return
+    out = _out()
+    for vid in kb.order:
+        v = kb.variants[vid]
+        out.print(f"{vid:24} {kb.topic_of(vid).source.title} · Variant {v.number} · {v.title}", markup=False)
+
+
+@kb_app.command("facts")
+def kb_facts(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
+    """List the fact vocabulary (ids, types, what happens when unknown)."""
+    try:
+        kb = _load_kb(pack)
+    except WorkupError as e:
+        _fail(e, "text")
+        return
+    out = _out()
+    for f in kb.facts.values():
+        out.print(f"{f.id:28} {f.type:6} {f.when_unknown:12} {f.label}", markup=False)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

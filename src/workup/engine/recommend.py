@@ -1,0 +1,198 @@
+"""The engine's entry point: facts → :class:`~workup.types.Recommendation`.
+
+Pure: no I/O, no clock, no randomness. The consultation date comes in as ``as_of``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from workup.engine.criteria import CriteriaEvaluator
+from workup.engine.match import match, tri
+from workup.engine.pathway import walk
+from workup.engine.rate import rate, rate_order
+from workup.engine.resolve import resolve
+from workup.kb.load import KnowledgeBase
+from workup.types import (
+    Category,
+    Citation,
+    Facts,
+    MissingFact,
+    NextStep,
+    Recommendation,
+    Status,
+    StepKind,
+    TopicRef,
+    TraceEntry,
+    VariantRef,
+)
+
+
+class Citer:
+    """Numbers citation ids in order of first use."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, ids: list[str]) -> tuple[int, ...]:
+        out = []
+        for cid in ids:
+            n = self.numbers.get(cid)
+            if n is None:
+                n = len(self.numbers) + 1
+                self.numbers[cid] = n
+            out.append(n)
+        return tuple(out)
+
+    def table(self) -> tuple[Citation, ...]:
+        res = []
+        for cid, n in self.numbers.items():
+            c = self.kb.citations[cid]
+            res.append(Citation(n, cid, c.text, c.url))
+        return tuple(res)
+
+
+def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = None) -> Recommendation:
+    """Route, rate and guide one consultation.
+
+    Args:
+        facts: what is known about the patient (missing facts are unknown).
+        kb: the knowledge base.
+        as_of: the consultation date.
+        order: an ordered procedure to rate (reference name, id or alias), if any.
+    """
+    res = resolve(kb, facts, as_of)
+    ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs)
+    m = match(kb, ev)
+    cite = Citer(kb)
+    region = res.facts.value("region")
+    region = region if isinstance(region, str) else None
+    trace = res.trace + m.trace
+
+    if m.status is not Status.RATED or m.variant_id is None:
+        missing = _missing(kb, [(vid, facts_) for vid, facts_ in m.blockers])
+        rationale = (
+            "More information is needed to choose between the scenarios that could apply."
+            if m.status is Status.NEEDS_INFORMATION
+            else "None of the loaded guideline scenarios applies to these facts."
+        )
+        return Recommendation(
+            status=m.status,
+            content_version=kb.version,
+            as_of=as_of,
+            topic=None,
+            variant=None,
+            rationale=rationale,
+            procedures=(),
+            next_steps=(),
+            missing_facts=missing,
+            assumptions=res.assumptions,
+            facts=res.facts,
+            citations=(),
+            trace=trace,
+        )
+
+    variant = kb.variants[m.variant_id]
+    topic = kb.topic_of(m.variant_id)
+    cite([topic.source.citation, *variant.citations])
+    procedures = rate(kb, variant, region)
+    steps: tuple[NextStep, ...]
+    path: tuple[str, ...] = ()
+    pathway_unknown: list[tuple[str, frozenset[str]]] = []
+    pathway_id = None
+    for pid in kb.variant_pathways.get(variant.id, ()):
+        cond = kb.pathways[pid].applies_when
+        o = ev.evaluate(cond) if cond is not None else None
+        if o is None or o.value is True:
+            pathway_id = pid
+            break
+        trace = trace + (TraceEntry(f"pathway:{pid}", tri(o.value), "pathway does not apply"),)
+    if pathway_id is not None:
+        w = walk(kb, kb.pathways[pathway_id], ev, region, cite)
+        steps, path = w.steps, w.path
+        pathway_unknown = list(w.unknown)
+        trace = trace + w.trace
+    else:
+        steps = _default_steps(procedures, cite([topic.source.citation]))
+    order_rating = rate_order(kb, procedures, order, region) if order else None
+    pitfalls = tuple((p.text, cite(p.citations)) for p in topic.pitfalls)
+    payer = tuple((p.text, cite(p.citations)) for p in topic.payer_notes)
+    rationale = f"{variant.summary} Deciding facts: {_labels(kb, m.because)}."
+    return Recommendation(
+        status=Status.RATED,
+        content_version=kb.version,
+        as_of=as_of,
+        topic=TopicRef(topic.id, topic.title, topic.source.publisher, topic.source.title, topic.source.version),
+        variant=VariantRef(variant.id, variant.title, variant.number),
+        rationale=rationale,
+        procedures=procedures,
+        next_steps=steps,
+        missing_facts=_missing(kb, pathway_unknown),
+        assumptions=res.assumptions,
+        facts=res.facts,
+        citations=cite.table(),
+        trace=trace,
+        order=order_rating,
+        pitfalls=pitfalls,
+        payer_notes=payer,
+        pathway_id=pathway_id,
+        path=path,
+    )
+
+
+def _default_steps(procedures, cites: tuple[int, ...]) -> tuple[NextStep, ...]:
+    """Without a pathway: the best usually-appropriate study, or no imaging for now."""
+    best = [p for p in procedures if p.category is Category.USUALLY_APPROPRIATE]
+    if best:
+        top = min(best, key=lambda p: (-p.rating, p.rrl_rank, p.name))
+        return (
+            NextStep(
+                StepKind.IMAGING,
+                f"{top.name} is the highest-rated initial study for this scenario (rating {top.rating}).",
+                "default:best-rated",
+                cites,
+                top.name,
+                top.procedure_id,
+            ),
+        )
+    return (
+        NextStep(
+            StepKind.CONSERVATIVE_CARE,
+            "No imaging study is usually appropriate for this scenario at this stage; manage clinically and "
+            "reassess if symptoms persist, progress or a red flag appears.",
+            "default:no-imaging",
+            cites,
+        ),
+    )
+
+
+def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> tuple[MissingFact, ...]:
+    decides: dict[str, list[str]] = {}
+    for node, facts_ in blockers:
+        for f in facts_:
+            decides.setdefault(f, [])
+            if node not in decides[f]:
+                decides[f].append(node)
+    out = []
+    for fid, fd in kb.facts.items():  # vocabulary order: stable and clinically grouped
+        if fid in decides:
+            out.append(MissingFact(fid, fd.question, tuple(decides[fid])))
+    for fid in sorted(set(decides) - set(kb.facts)):
+        out.append(MissingFact(fid, f"What is {fid}?", tuple(decides[fid])))
+    return tuple(out)
+
+
+def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
+    parts = []
+    for b in because:
+        fid, _, val = b.partition("=")
+        fd = kb.facts.get(fid)
+        label = fd.label if fd else fid
+        if val == "true":
+            parts.append(label)
+        elif val == "false":
+            parts.append(f"not: {label}")
+        else:
+            parts.append(f"{label}: {val}")
+    return "; ".join(dict.fromkeys(parts)) or "none"

@@ -1,0 +1,358 @@
+"""Pydantic models for knowledge-pack files.
+
+Every model forbids unknown keys; every file carries ``schema_version``. A variant's
+applicability is a small tree of typed criteria (a tagged union on ``type``); pathways
+are declarative decision trees whose nodes are keyed by id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|w|mo|y)\s*$")
+_UNIT_DAYS = {"d": 1.0, "w": 7.0, "mo": 30.4375, "y": 365.25}
+
+
+def duration_days(text: str | float | int) -> float:
+    """Parse a knowledge-pack duration such as ``6w``, ``3mo``, ``90d`` or ``2y`` into days."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (use a number with d, w, mo or y, e.g. 6w)")
+    return float(m.group(1)) * _UNIT_DAYS[m.group(2)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------- criteria
+
+
+class AllOf(Strict):
+    """True when every child is true; false when any is false; otherwise unknown."""
+
+    type: Literal["all"]
+    of: list["Criterion"] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    """True when any child is true; false when every child is false; otherwise unknown."""
+
+    type: Literal["any"]
+    of: list["Criterion"] = Field(min_length=1)
+
+
+class NotOf(Strict):
+    """Negation (unknown stays unknown)."""
+
+    type: Literal["not"]
+    of: "Criterion"
+
+
+class FactIs(Strict):
+    """A fact's value: ``is`` for booleans (default true), ``equals`` / ``in`` for enums."""
+
+    type: Literal["fact"]
+    fact: str
+    is_: bool | None = Field(default=None, alias="is")
+    equals: str | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "FactIs":
+        if sum(x is not None for x in (self.is_, self.equals, self.in_)) > 1:
+            raise ValueError("use only one of is / equals / in")
+        return self
+
+
+class AgeRange(Strict):
+    """The patient's age in years: ``gte`` (inclusive) and/or ``lt`` (exclusive)."""
+
+    type: Literal["age"]
+    gte: float | None = None
+    lt: float | None = None
+
+
+class NumberRange(Strict):
+    """A numeric fact: ``gte`` (inclusive) and/or ``lt`` (exclusive)."""
+
+    type: Literal["number"]
+    fact: str
+    gte: float | None = None
+    lt: float | None = None
+
+
+class DurationRange(Strict):
+    """A duration fact in days, with bounds written as ``6w``, ``3mo``, ``90d``, ``1y``."""
+
+    type: Literal["duration"]
+    fact: str
+    gte: str | None = None
+    lt: str | None = None
+
+    @field_validator("gte", "lt")
+    @classmethod
+    def _parse(cls, v: str | None) -> str | None:
+        if v is not None:
+            duration_days(v)
+        return v
+
+
+class RefTo(Strict):
+    """A named criterion from ``criteria.yaml``."""
+
+    type: Literal["ref"]
+    ref: str
+
+
+Criterion = Annotated[
+    Union[AllOf, AnyOf, NotOf, FactIs, AgeRange, NumberRange, DurationRange, RefTo],
+    Field(discriminator="type"),
+]
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+# --------------------------------------------------------------------- facts
+
+
+class FactDef(Strict):
+    """One entry of the fact vocabulary."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: Literal["bool", "number", "enum", "date", "text"]
+    label: str
+    question: str
+    group: str
+    unit: str | None = None
+    values: list[str] | None = None
+    red_flag: bool = False
+    derive: Criterion | None = None
+    when_unknown: Literal["ask", "assume-false", "assume-true", "ignore"]
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FactDef":
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum fact needs values")
+        if self.when_unknown.startswith("assume") and not self.assumption:
+            raise ValueError("an assumed fact needs the assumption text shown to the clinician")
+        if self.when_unknown.startswith("assume") and self.type != "bool":
+            raise ValueError("only bool facts can be assumed")
+        return self
+
+
+class FactsFile(Strict):
+    schema_version: Literal[1]
+    facts: list[FactDef]
+
+
+class NamedCriterion(Strict):
+    id: str
+    description: str
+    criterion: Criterion
+
+
+class CriteriaFile(Strict):
+    schema_version: Literal[1]
+    criteria: list[NamedCriterion]
+
+
+# --------------------------------------------------------------------- citations and statements
+
+
+class CitationDef(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    text: str
+    kind: Literal["guideline", "article", "review", "rule", "guide", "regulation"]
+    year: int | None = None
+    url: str | None = None
+
+
+class CitationsFile(Strict):
+    schema_version: Literal[1]
+    citations: list[CitationDef]
+
+
+class Statement(Strict):
+    """A clinical statement in our own words, with at least one citation."""
+
+    text: str
+    citations: list[str] = Field(default_factory=list)
+
+
+class Faq(Strict):
+    question: str
+    answer: str
+    citations: list[str] = Field(default_factory=list)
+
+
+class Differential(Strict):
+    name: str
+    text: str
+    citations: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------- procedures
+
+
+class ProcedureDef(Strict):
+    """A procedure in the catalogue, by its ACR reference name."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    reference_name: str
+    modality: Literal["radiography", "ct", "mri", "myelography", "nuclear", "angiography", "fluoroscopy", "other"]
+    region: Literal["cervical", "thoracic", "lumbar", "spine", "neck", "head-neck", "whole-body", "area-of-interest"]
+    contrast: Literal["none", "with", "without-and-with", "intrathecal", "radiotracer"] = "none"
+    resolves: dict[str, str] | None = None  # region → concrete procedure id, for "area of interest"
+    aliases: list[str] = Field(default_factory=list)
+    loinc: str | None = None
+
+
+class ProceduresFile(Strict):
+    schema_version: Literal[1]
+    procedures: list[ProcedureDef]
+
+
+# --------------------------------------------------------------------- topics and variants
+
+
+class Rating(Strict):
+    """One procedure's ACR rating within a variant (facts from the ACR table)."""
+
+    procedure: str
+    reference_name: str | None = None  # ACR's spelling in this variant when it differs from the catalogue
+    rating: int = Field(ge=1, le=9)
+    category: Literal[
+        "usually-appropriate", "may-be-appropriate", "may-be-appropriate-disagreement", "usually-not-appropriate"
+    ]
+    rrl: str  # ACR's adult RRL: "O 0 mSv", "☢☢ 0.1-1 mSv", "Varies"
+    rationale: Statement | None = None
+
+
+class Exclusion(Strict):
+    """Who does not fit this variant and where they go instead."""
+
+    text: str
+    routes_to: str | None = None  # variant id
+    citations: list[str] = Field(default_factory=list)
+
+
+class VariantDef(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    number: int = Field(ge=1)
+    title: str  # our own words
+    summary: str
+    rank: int = Field(ge=0, description="lower is tried first within the topic")
+    criteria: Criterion
+    who_fits: str | None = None
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    citations: list[str] = Field(min_length=1)
+    ratings: list[Rating] = Field(min_length=1)
+
+
+class TopicSource(Strict):
+    publisher: str
+    title: str  # ACR's topic title without stray suffixes
+    version: str
+    citation: str  # citation id
+
+
+class TopicDef(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    source: TopicSource
+    precedence: int = Field(ge=0, description="lower topics are tried first (red-flag topics first)")
+    applies_when: Criterion
+    summary: str
+    differentials: list[Differential] = Field(default_factory=list)
+    pitfalls: list[Statement] = Field(default_factory=list)
+    faq: list[Faq] = Field(default_factory=list)
+    payer_notes: list[Statement] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+
+class TopicFile(Strict):
+    schema_version: Literal[1]
+    topic: TopicDef
+
+
+class VariantsFile(Strict):
+    schema_version: Literal[1]
+    variants: list[VariantDef]
+
+
+# --------------------------------------------------------------------- pathways
+
+
+class Transition(Strict):
+    when: Criterion
+    to: str
+
+
+class PathwayNode(Strict):
+    """A node of a declarative pathway.
+
+    ``decision`` nodes try ``transitions`` in order and fall back to ``else``; when a
+    transition's condition is unknown the walk stops there and asks. Action nodes emit a
+    next step and continue with every node in ``then``.
+    """
+
+    type: Literal[
+        "decision", "imaging", "referral", "labs", "assessment", "conservative-care", "escalate", "defer", "end"
+    ]
+    text: str
+    citations: list[str] = Field(default_factory=list)
+    transitions: list[Transition] = Field(default_factory=list)
+    else_: str | None = Field(default=None, alias="else")
+    then: list[str] = Field(default_factory=list)
+    procedure: str | None = None  # a procedure id; "{region}" resolves area-of-interest procedures
+    urgency: Literal["routine", "urgent", "emergent"] | None = None
+    finding: str | None = None  # label of the finding that leads here (what-if panel)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "PathwayNode":
+        if self.type == "decision":
+            if not self.transitions or self.else_ is None:
+                raise ValueError("a decision node needs transitions and an explicit else")
+            if self.then:
+                raise ValueError("a decision node continues through its transitions, not then")
+        elif self.transitions or self.else_ is not None:
+            raise ValueError("only decision nodes have transitions / else")
+        if self.type in ("imaging", "defer") and self.procedure is None and self.type == "imaging":
+            raise ValueError("an imaging node names its procedure")
+        return self
+
+
+class PathwayDef(Strict):
+    """A decision tree for one or more variants.
+
+    For a matched variant the engine walks the first pathway (lowest ``priority``) that
+    lists the variant and whose ``applies_when`` holds.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    variants: list[str] = Field(min_length=1)
+    applies_when: Criterion | None = None
+    priority: int = 100
+    start: str
+    nodes: dict[str, PathwayNode]
+
+
+class PathwaysFile(Strict):
+    schema_version: Literal[1]
+    pathways: list[PathwayDef]

@@ -1,0 +1,1 @@
+"""Pure renderers: Recommendation → JSON document, text, Markdown, CDS Hooks cards."""

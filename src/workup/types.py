@@ -1,0 +1,350 @@
+"""Core domain types shared by every layer of workup.
+
+Everything here is frozen and free of I/O. The engine consumes :class:`Facts` and
+produces a :class:`Recommendation`; intake modules (free text, ICD-10, FHIR, JSON)
+produce :class:`Facts`; renderers turn a :class:`Recommendation` into text, Markdown,
+JSON, CDS Hooks cards.
+
+Facts are three-valued: a fact that is absent from :class:`Facts` is *unknown*, which
+is different from a fact whose value is ``False``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterator, Mapping, Union
+
+FactValue = Union[bool, float, int, str, date]
+
+
+class Assertion(str, enum.Enum):
+    """How a mention relates to the patient (medspaCy ConText vocabulary)."""
+
+    AFFIRMED = "affirmed"
+    NEGATED = "negated"
+    HISTORICAL = "historical"
+    HYPOTHETICAL = "hypothetical"
+    FAMILY = "family"
+    POSSIBLE = "possible"
+
+
+class FactOrigin(str, enum.Enum):
+    """Where a fact's value came from."""
+
+    GIVEN = "given"  # stated explicitly by the caller (JSON facts)
+    TEXT = "text"  # extracted from free text
+    ICD10 = "icd10"
+    FHIR = "fhir"
+    DERIVED = "derived"  # computed from other facts by a rule in the knowledge pack
+    ASSUMED = "assumed"  # filled in by a `when_unknown` policy; listed under assumptions
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The words (or code) a fact was read from."""
+
+    text: str
+    start: int | None = None
+    end: int | None = None
+    assertion: Assertion = Assertion.AFFIRMED
+    source: str = "text"  # "text", "icd10:M54.2", "fhir:Condition/123" ...
+
+    def to_dict(self) -> dict:
+        d: dict = {"text": self.text, "assertion": self.assertion.value, "source": self.source}
+        if self.start is not None:
+            d["start"] = self.start
+            d["end"] = self.end
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One known value about the patient, with where it came from."""
+
+    id: str
+    value: FactValue
+    origin: FactOrigin = FactOrigin.GIVEN
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_dict(self) -> dict:
+        v = self.value.isoformat() if isinstance(self.value, date) else self.value
+        d: dict = {"id": self.id, "value": v, "origin": self.origin.value}
+        if self.evidence:
+            d["evidence"] = [e.to_dict() for e in self.evidence]
+        return d
+
+
+class Facts(Mapping[str, Fact]):
+    """An immutable set of facts keyed by fact id. Missing ids are unknown."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, facts: Mapping[str, Fact] | list[Fact] | tuple[Fact, ...] = ()) -> None:
+        if isinstance(facts, Mapping):
+            items = dict(facts)
+        else:
+            items = {f.id: f for f in facts}
+        self._items: dict[str, Fact] = items
+
+    def __getitem__(self, key: str) -> Fact:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @classmethod
+    def wrap(cls, items: dict[str, Fact]) -> "Facts":
+        """Wrap ``items`` without copying (the caller gives up ownership)."""
+        obj = cls.__new__(cls)
+        obj._items = items
+        return obj
+
+    def value(self, fact_id: str) -> FactValue | None:
+        """Return the fact's value, or ``None`` when unknown."""
+        f = self._items.get(fact_id)
+        return None if f is None else f.value
+
+    def with_facts(self, *facts: Fact) -> "Facts":
+        """Return a copy with ``facts`` added or replaced."""
+        items = dict(self._items)
+        for f in facts:
+            items[f.id] = f
+        return Facts(items)
+
+    def merged_over(self, base: "Facts") -> "Facts":
+        """Return ``base`` overridden by these facts (explicit facts win over extracted)."""
+        items = dict(base._items)
+        items.update(self._items)
+        return Facts(items)
+
+    def to_list(self) -> list[dict]:
+        return [self._items[k].to_dict() for k in sorted(self._items)]
+
+    def __repr__(self) -> str:
+        return f"Facts({', '.join(f'{k}={v.value!r}' for k, v in sorted(self._items.items()))})"
+
+
+class Category(str, enum.Enum):
+    """ACR appropriateness category."""
+
+    USUALLY_APPROPRIATE = "usually-appropriate"
+    MAY_BE_APPROPRIATE = "may-be-appropriate"
+    MAY_BE_APPROPRIATE_DISAGREEMENT = "may-be-appropriate-disagreement"
+    USUALLY_NOT_APPROPRIATE = "usually-not-appropriate"
+
+    @property
+    def label(self) -> str:
+        return {
+            "usually-appropriate": "Usually appropriate",
+            "may-be-appropriate": "May be appropriate",
+            "may-be-appropriate-disagreement": "May be appropriate (disagreement)",
+            "usually-not-appropriate": "Usually not appropriate",
+        }[self.value]
+
+
+class Status(str, enum.Enum):
+    """Outcome of a consultation."""
+
+    RATED = "rated"
+    NEEDS_INFORMATION = "needs-information"
+    NO_CRITERIA_APPLY = "no-criteria-apply"
+
+
+class StepKind(str, enum.Enum):
+    """Kinds of next step (and of pathway action node)."""
+
+    IMAGING = "imaging"
+    REFERRAL = "referral"
+    LABS = "labs"
+    CLINICAL_ASSESSMENT = "clinical-assessment"
+    CONSERVATIVE_CARE = "conservative-care"
+    ESCALATE = "escalate"
+    DEFER = "defer"
+
+
+@dataclass(frozen=True, slots=True)
+class Radiation:
+    """Relative radiation level (ACR RRL) and its adult effective-dose band."""
+
+    level: str  # "O", "☢", "☢☢", ... or "varies"
+    adult_dose: str  # "0 mSv", "0.1-1 mSv", ... or "varies by region"
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "adult_dose": self.adult_dose}
+
+
+@dataclass(frozen=True, slots=True)
+class RatedProcedure:
+    """One procedure as rated for the matched variant."""
+
+    procedure_id: str
+    name: str  # display name (area of interest resolved to the region)
+    reference_name: str  # ACR's reference name, exactly
+    rating: int
+    category: Category
+    rrl: Radiation
+    rrl_rank: int  # 0 for none, 1..5 by level; 99 when unknown ("varies")
+    modality: str
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.procedure_id,
+            "name": self.name,
+            "reference_name": self.reference_name,
+            "rating": self.rating,
+            "category": self.category.value,
+            "rrl": self.rrl.to_dict(),
+            "modality": self.modality,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """An action for the patient's current state."""
+
+    kind: StepKind
+    text: str
+    node_id: str
+    citations: tuple[int, ...] = ()
+    reference_name: str | None = None
+    procedure_id: str | None = None
+    urgency: str | None = None  # "routine" | "urgent" | "emergent"
+
+    def to_dict(self) -> dict:
+        d: dict = {"kind": self.kind.value, "node": self.node_id}
+        if self.reference_name:
+            d["reference_name"] = self.reference_name
+            d["procedure_id"] = self.procedure_id
+        if self.urgency:
+            d["urgency"] = self.urgency
+        d["text"] = self.text
+        d["citations"] = list(self.citations)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFact:
+    """A fact that would decide the answer, and the question to ask for it."""
+
+    fact: str
+    question: str
+    decides: tuple[str, ...] = ()  # ids of the variants or nodes it decides
+
+    def to_dict(self) -> dict:
+        return {"fact": self.fact, "question": self.question, "decides": list(self.decides)}
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """A fact filled in by policy because it was not mentioned."""
+
+    fact: str
+    value: FactValue
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"fact": self.fact, "value": self.value, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One evaluated node (criterion, variant, pathway node) and its result."""
+
+    node: str
+    result: str  # "true" | "false" | "unknown" | "taken" | "skipped" | "emitted"
+    why: str
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "result": self.result, "why": self.why}
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered reference as it appears in one recommendation."""
+
+    n: int
+    id: str
+    text: str
+    url: str | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {"n": self.n, "id": self.id, "text": self.text}
+        if self.url:
+            d["url"] = self.url
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRating:
+    """The rating of an ordered procedure and better-rated alternatives."""
+
+    ordered: str  # what the caller asked for, verbatim
+    procedure: RatedProcedure | None  # None when the order is not in the variant
+    alternatives: tuple[RatedProcedure, ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        d: dict = {"ordered": self.ordered}
+        if self.procedure is not None:
+            d["procedure"] = self.procedure.to_dict()
+        else:
+            d["procedure"] = None
+        d["alternatives"] = [p.to_dict() for p in self.alternatives]
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRef:
+    id: str
+    title: str
+    publisher: str
+    source_title: str
+    version: str
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": {"publisher": self.publisher, "title": self.source_title, "version": self.version},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRef:
+    id: str
+    title: str
+    source_variant: int
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "source_variant": self.source_variant}
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """The engine's answer for one consultation (see the JSON contract in the README)."""
+
+    status: Status
+    content_version: str
+    as_of: date
+    topic: TopicRef | None
+    variant: VariantRef | None
+    rationale: str
+    procedures: tuple[RatedProcedure, ...]
+    next_steps: tuple[NextStep, ...]
+    missing_facts: tuple[MissingFact, ...]
+    assumptions: tuple[Assumption, ...]
+    facts: Facts
+    citations: tuple[Citation, ...]
+    trace: tuple[TraceEntry, ...]
+    order: OrderRating | None = None
+    pitfalls: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    payer_notes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    pathway_id: str | None = None
+    path: tuple[str, ...] = field(default=())
