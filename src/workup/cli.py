@@ -13,7 +13,7 @@ from rich.console import Console
 
 from workup.errors import IntakeError, WorkupError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Imaging appropriateness and the post-operative spine workup.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Imaging appropriateness and the post-operative spine workup.")
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check knowledge packs.")
 app.add_typer(kb_app, name="kb")
 
@@ -290,8 +290,19 @@ def kb_facts(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point: coded errors only, never a traceback."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as e:  # noqa: BLE001 - last line of defence for the user
+        Console(stderr=True, highlight=False).print(
+            f"error WK999: internal error ({type(e).__name__}); please report it with the input that caused it",
+            markup=False,
+        )
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -246,9 +246,11 @@ class Assumption:
     fact: str
     value: FactValue
     text: str
+    label: str = ""
+    group: str = ""
 
     def to_dict(self) -> dict:
-        return {"fact": self.fact, "value": self.value, "text": self.text}
+        return {"fact": self.fact, "value": self.value, "text": self.text, "label": self.label, "group": self.group}
 
 
 @dataclass(frozen=True, slots=True)

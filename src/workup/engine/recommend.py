@@ -118,7 +118,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
     order_rating = rate_order(kb, procedures, order, region) if order else None
     pitfalls = tuple((p.text, cite(p.citations)) for p in topic.pitfalls)
     payer = tuple((p.text, cite(p.citations)) for p in topic.payer_notes)
-    rationale = f"{variant.summary} Deciding facts: {_labels(kb, m.because)}."
+    rationale = f"{variant.summary} Matched on: {_labels(kb, m.because)}."
     return Recommendation(
         status=Status.RATED,
         content_version=kb.version,
@@ -183,16 +183,24 @@ def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> t
     return tuple(out)
 
 
+def _short(kb: KnowledgeBase, fid: str) -> str:
+    fd = kb.facts.get(fid)
+    return fd.label.split(" (")[0] if fd else fid
+
+
 def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
-    parts = []
+    """Deciding facts as clinician-readable text: what held, then what was ruled out."""
+    held: list[str] = []
+    ruled_out: list[str] = []
     for b in because:
         fid, _, val = b.partition("=")
-        fd = kb.facts.get(fid)
-        label = fd.label if fd else fid
         if val == "true":
-            parts.append(label)
+            held.append(_short(kb, fid))
         elif val == "false":
-            parts.append(f"not: {label}")
+            ruled_out.append(_short(kb, fid).lower())
         else:
-            parts.append(f"{label}: {val}")
-    return "; ".join(dict.fromkeys(parts)) or "none"
+            held.append(f"{_short(kb, fid)}: {val}")
+    text = "; ".join(dict.fromkeys(held)) or "none"
+    if ruled_out:
+        text += ". Ruled out: " + ", ".join(dict.fromkeys(ruled_out))
+    return text

@@ -62,5 +62,5 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
         if fd.when_unknown in ("assume-false", "assume-true"):
             value = fd.when_unknown == "assume-true"
             items[fd.id] = Fact(fd.id, value, FactOrigin.ASSUMED)
-            assumptions.append(Assumption(fd.id, value, fd.assumption or ""))
+            assumptions.append(Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group))
     return Resolved(Facts.wrap(items), tuple(assumptions), unknown_inputs, tuple(trace))
