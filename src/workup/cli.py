@@ -21,10 +21,6 @@ _FORMATS = ("text", "json", "markdown", "jsonl")
 MAX_TEXT = 100_000  # characters of free text accepted for one scenario
 
 
-def _out() -> Console:
-    return Console(soft_wrap=False, highlight=False)
-
-
 def _fail(err: WorkupError, fmt: str) -> None:
     """Print a coded error (never a traceback) and exit with status 2."""
     if fmt in ("json", "jsonl"):
@@ -239,10 +235,9 @@ def kb_lint(
     if fmt == "json":
         sys.stdout.write(json.dumps({"version": kb.version, "problems": problems}, ensure_ascii=False, indent=2) + "\n")
     else:
-        out = _out()
         for p in problems:
-            out.print(f"{p['where']}: {p['message']}", markup=False)
-        out.print(f"{len(problems)} problem(s) in {kb.version}", markup=False)
+            sys.stdout.write(f"{p['where']}: {p['message']}\n")
+        sys.stdout.write(f"{len(problems)} problem(s) in {kb.version}\n")
     raise typer.Exit(1 if problems else 0)
 
 
@@ -270,10 +265,9 @@ def kb_variants(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
     except WorkupError as e:
         _fail(e, "text")
         return
-    out = _out()
     for vid in kb.order:
         v = kb.variants[vid]
-        out.print(f"{vid:24} {kb.topic_of(vid).source.title} · Variant {v.number} · {v.title}", markup=False)
+        sys.stdout.write(f"{vid:24} {kb.topic_of(vid).source.title} · Variant {v.number} · {v.title}\n")
 
 
 @kb_app.command("facts")
@@ -284,9 +278,8 @@ def kb_facts(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
     except WorkupError as e:
         _fail(e, "text")
         return
-    out = _out()
     for f in kb.facts.values():
-        out.print(f"{f.id:28} {f.type:6} {f.when_unknown:12} {f.label}", markup=False)
+        sys.stdout.write(f"{f.id:28} {f.type:6} {f.when_unknown:12} {f.label}\n")
 
 
 def main() -> None:
