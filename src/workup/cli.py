@@ -11,6 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
+from workup.consult import MAX_TEXT, consult, read_text  # noqa: F401  (re-exported: workup.cli.consult)
 from workup.errors import IntakeError, WorkupError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Imaging appropriateness and the post-operative spine workup.")
@@ -18,7 +19,6 @@ kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check knowledge pac
 app.add_typer(kb_app, name="kb")
 
 _FORMATS = ("text", "json", "markdown", "jsonl")
-MAX_TEXT = 100_000  # characters of free text accepted for one scenario
 
 
 def _fail(err: WorkupError, fmt: str) -> None:
@@ -43,52 +43,6 @@ def _load_kb(path: Optional[Path]):
     from workup.kb import load
 
     return load(path)
-
-
-def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None):
-    """Turn one input object ({"facts": {...}} and/or {"text": "..."}, optional "order") into a recommendation.
-
-    Returns the recommendation and the text reading (or None when no text was given).
-    """
-    from workup.engine import evaluate
-    from workup.intake import parse_facts
-
-    if not isinstance(payload, dict):
-        raise IntakeError("each input must be a JSON object with 'facts' and/or 'text'", code="IN203")
-    unknown = sorted(set(payload) - {"id", "facts", "text", "order", "as_of"})
-    if unknown:
-        raise IntakeError(f"unknown field(s) in input: {', '.join(unknown)}", code="IN204")
-    if "facts" not in payload and "text" not in payload:
-        raise IntakeError("input needs 'facts' (an object) or 'text' (a string)", code="IN205")
-    reading = None
-    facts = parse_facts(payload.get("facts", {}), kb)
-    if "text" in payload:
-        text = payload["text"]
-        reading = read_text(text, kb)
-        facts = facts.merged_over(reading.facts)
-    order = payload.get("order", order)
-    if order is not None and (not isinstance(order, str) or not order.strip()):
-        raise IntakeError("'order' must be a procedure name", code="IN206")
-    if "as_of" in payload:
-        as_of = _as_of(payload["as_of"])
-    return evaluate(facts, kb, as_of, order), reading
-
-
-def read_text(text: Any, kb):
-    """Free text → facts through the intake, with clear errors for unusable input."""
-    if not isinstance(text, str):
-        raise IntakeError("'text' must be a string", code="IN207")
-    if not text.strip():
-        raise IntakeError("the scenario text is empty", code="IN208")
-    if len(text) > MAX_TEXT:
-        raise IntakeError(f"the scenario text is too long ({len(text)} characters; the limit is {MAX_TEXT})", code="IN209")
-    if "\x00" in text:
-        raise IntakeError("the scenario text contains binary data", code="IN211")
-    try:
-        from workup.intake.text import read
-    except ImportError:
-        raise IntakeError("free-text intake is not available in this build; pass --facts FILE.json", code="IN200") from None
-    return read(text, kb)
 
 
 def _render(rec, reading, fmt: str, width: int | None = None) -> str:

@@ -1,0 +1,122 @@
+"""One consultation from caller input: facts, free text and/or a FHIR Bundle → a recommendation.
+
+Shared by the CLI (``workup recommend``) and the HTTP API (``POST /v1/recommend``) so both
+read input the same way and raise the same coded errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from workup.errors import IntakeError
+from workup.types import Facts, Recommendation
+
+MAX_TEXT = 100_000  # characters of free text accepted for one scenario
+FIELDS = frozenset({"id", "facts", "text", "order", "as_of", "fhir"})
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """A recommendation with the readings it was built from."""
+
+    recommendation: Recommendation
+    reading: Any | None  # the free-text reading, when text was given
+    order: str | None  # the ordered procedure that was rated, if any
+
+
+def parse_as_of(value: Any) -> date:
+    """Parse a consultation date given as YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise IntakeError(f"as_of must be a date as YYYY-MM-DD, got {value!r}", code="IN210") from None
+
+
+def read_text(text: Any, kb):
+    """Free text → facts through the intake, with clear errors for unusable input."""
+    if not isinstance(text, str):
+        raise IntakeError("'text' must be a string", code="IN207")
+    if not text.strip():
+        raise IntakeError("the scenario text is empty", code="IN208")
+    if len(text) > MAX_TEXT:
+        raise IntakeError(f"the scenario text is too long ({len(text)} characters; the limit is {MAX_TEXT})", code="IN209")
+    if "\x00" in text:
+        raise IntakeError("the scenario text contains binary data", code="IN211")
+    try:
+        from workup.intake.text import read
+    except ImportError:
+        raise IntakeError("free-text intake is not available in this build; pass --facts FILE.json", code="IN200") from None
+    return read(text, kb)
+
+
+def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list]:
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise IntakeError("'fhir' must be a FHIR R4 Bundle (an object with resourceType 'Bundle')", code="IN219")
+    try:
+        from workup.intake.fhir import facts_from_bundle
+    except ImportError:
+        raise IntakeError("FHIR intake is not available in this build", code="IN200") from None
+    facts, orders = facts_from_bundle(bundle, kb, as_of)
+    return facts, list(orders or ())
+
+
+def _order_name(order: Any) -> str | None:
+    """An order from the FHIR intake as a procedure name (a string, or an object naming one)."""
+    if isinstance(order, str):
+        return order
+    for attr in ("reference_name", "name", "procedure"):
+        v = getattr(order, attr, None)
+        if isinstance(v, str) and v:
+            return v
+        if isinstance(order, dict) and isinstance(order.get(attr), str):
+            return order[attr]
+    return None
+
+
+def consult_payload(payload: Any, kb, as_of: date, order: str | None = None) -> Consultation:
+    """Turn one input object into a recommendation.
+
+    The object holds ``facts`` (an object), ``text`` (a string) and/or ``fhir`` (a Bundle),
+    with optional ``order`` (a procedure name) and ``as_of``. Explicit facts win over facts
+    read from text, which win over facts read from FHIR.
+
+    Raises:
+        IntakeError: the input cannot be read.
+    """
+    from workup.engine import evaluate
+    from workup.intake import parse_facts
+
+    if not isinstance(payload, dict):
+        raise IntakeError("each input must be a JSON object with 'facts', 'text' and/or 'fhir'", code="IN203")
+    unknown = sorted(set(payload) - FIELDS)
+    if unknown:
+        raise IntakeError(f"unknown field(s) in input: {', '.join(unknown)}", code="IN204")
+    if "facts" not in payload and "text" not in payload and "fhir" not in payload:
+        raise IntakeError("input needs 'facts' (an object), 'text' (a string) or 'fhir' (a Bundle)", code="IN205")
+    if payload.get("as_of") is not None:
+        as_of = parse_as_of(payload["as_of"])
+    facts = Facts()
+    bundle_orders: list = []
+    if payload.get("fhir") is not None:
+        facts, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
+    reading = None
+    if "text" in payload:
+        reading = read_text(payload["text"], kb)
+        facts = reading.facts.merged_over(facts)
+    facts = parse_facts(payload.get("facts", {}), kb).merged_over(facts)
+    order = payload.get("order", order)
+    if order is not None and (not isinstance(order, str) or not order.strip()):
+        raise IntakeError("'order' must be a procedure name", code="IN206")
+    if order is None and bundle_orders:
+        order = _order_name(bundle_orders[0])
+    return Consultation(evaluate(facts, kb, as_of, order), reading, order)
+
+
+def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None):
+    """Like :func:`consult_payload`, returning ``(recommendation, reading)`` (the CLI's shape)."""
+    c = consult_payload(payload, kb, as_of, order)
+    return c.recommendation, c.reading
