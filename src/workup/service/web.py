@@ -1,7 +1,398 @@
-"""Clinician web pages: the scenario form, what-if pathway and guide pages."""
+"""Clinician web pages: the scenario form with its recommendation, what-ifs and guide pages.
+
+Server-rendered (Jinja2) and usable without JavaScript: the form is a plain GET form, so
+every page, answered question and what-if is a bookmarkable URL (``/?text=…&fact.x=true``).
+All clinical content comes from the engine (:func:`workup.consult.consult_payload`), the
+JSON document (:func:`workup.render.document.to_document`) and the guide renderer; this
+module only arranges it for reading.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from workup.errors import IntakeError, WorkupError
 
 router = APIRouter()
+
+_HERE = Path(__file__).resolve().parent
+STRUCTURED = ("age", "sex", "region", "days_since_surgery")  # the short form's fields, as facts
+_CATEGORY_ORDER = {"usually-appropriate": 0, "may-be-appropriate": 1, "may-be-appropriate-disagreement": 2,
+                   "usually-not-appropriate": 3}
+_CATEGORY_LABEL = {"usually-appropriate": "Usually appropriate", "may-be-appropriate": "May be appropriate",
+                   "may-be-appropriate-disagreement": "May be appropriate (disagreement)",
+                   "usually-not-appropriate": "Usually not appropriate"}
+_STEP_LABEL = {"imaging": "Imaging", "referral": "Referral", "labs": "Labs", "clinical-assessment": "Assessment",
+               "conservative-care": "Conservative care", "escalate": "Escalate", "defer": "Defer"}
+_STATIC = {"style.css": "text/css; charset=utf-8", "page.js": "text/javascript; charset=utf-8"}
+
+
+@lru_cache(maxsize=1)
+def templates() -> Environment:
+    """The Jinja2 environment for the page templates (autoescaping on)."""
+    env = Environment(loader=FileSystemLoader(str(_HERE / "templates")), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["fact_value"] = format_value
+    return env
+
+
+def _kb(request: Request):
+    """The knowledge base: the app's own when it holds one, else the built-in pack."""
+    kb = getattr(request.app.state, "kb", None)
+    if kb is None:
+        from workup.kb import load
+
+        kb = load()
+    return kb
+
+
+def _page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = templates().get_template(name).render(**ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+# --------------------------------------------------------------------- values and URLs
+
+
+def format_value(value: Any, unit: str | None = None) -> str:
+    """A fact value for reading: yes/no, durations in days/weeks/months/years."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "days" and isinstance(value, (int, float)):
+        d = float(value)
+        for size, name in ((365.25, "year"), (30.4375, "month"), (7.0, "week")):
+            if d >= size * (2 if name != "year" else 1) and math.isclose(d / size, round(d / size), abs_tol=0.05):
+                n = round(d / size)
+                return f"{n} {name}{'s' if n != 1 else ''}"
+        n = round(d)
+        return f"{n} day{'s' if n != 1 else ''}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _url_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def page_url(text: str | None, facts: dict[str, str], as_of: str | None) -> str:
+    """The bookmarkable URL of a scenario: text first, then facts in id order."""
+    items: list[tuple[str, str]] = []
+    if text:
+        items.append(("text", text))
+    items.extend((f"fact.{k}", v) for k, v in sorted(facts.items()))
+    if as_of:
+        items.append(("as_of", as_of))
+    return "/?" + urlencode(items) if items else "/"
+
+
+def parse_query(kb, params: list[tuple[str, str]]) -> tuple[str | None, dict[str, str], dict[str, Any], list[str]]:
+    """Split query parameters into text, raw fact strings, JSON fact values and problems."""
+    text: str | None = None
+    raw: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in params:
+        if key == "text":
+            text = value if value.strip() else None
+        elif key.startswith("fact."):
+            fid = key[5:]
+            value = value.strip()
+            fd = kb.facts.get(fid)
+            if fd is None:
+                problems.append(f"{fid}: not a fact workup knows")
+                continue
+            if value == "" or value.lower() == "unknown":
+                raw.pop(fid, None)
+                values.pop(fid, None)
+                continue
+            try:
+                values[fid] = _coerce(fd, value)
+            except ValueError as e:
+                problems.append(f"{fd.label}: {e}")
+                continue
+            raw[fid] = value
+    return text, raw, values, problems
+
+
+def _coerce(fd, value: str) -> Any:
+    if fd.type == "bool":
+        v = value.lower()
+        if v in ("true", "yes", "1"):
+            return True
+        if v in ("false", "no", "0"):
+            return False
+        raise ValueError(f"expected yes or no, got {value!r}")
+    if fd.type == "number":
+        try:
+            return float(value)
+        except ValueError:
+            if fd.unit == "days":
+                return value  # a duration such as 6w or 2y; checked by the facts intake
+            raise ValueError(f"expected a number, got {value!r}") from None
+    return value
+
+
+# --------------------------------------------------------------------- the consultation page
+
+
+def _run(kb, text: str | None, reading: Any, facts: dict[str, Any], as_of: date):
+    """Evaluate the scenario with ``facts`` over the facts read from ``text`` (read once)."""
+    from workup.engine import evaluate
+    from workup.intake import parse_facts
+    from workup.types import Facts
+
+    base = reading.facts if reading is not None else Facts()
+    return evaluate(parse_facts(facts, kb).merged_over(base), kb, as_of)
+
+
+def _understood(kb, reading: Any) -> list[dict[str, Any]]:
+    """Rows for "what was understood": fact label, value, status and the words behind it."""
+    if reading is None:
+        return []
+    rows = []
+    for item in reading.to_list():
+        fid = item.get("fact") or item.get("id") or ""
+        fd = kb.facts.get(fid)
+        ev = item.get("evidence")
+        if isinstance(ev, list):
+            ev = " · ".join(e.get("text", "") if isinstance(e, dict) else str(e) for e in ev)
+        elif isinstance(ev, dict):
+            ev = ev.get("text", "")
+        status = str(item.get("status") or item.get("assertion") or "affirmed")
+        rows.append({
+            "fact": fid,
+            "label": fd.label if fd else fid,
+            "value": format_value(item.get("value"), fd.unit if fd else None),
+            "status": status,
+            "evidence": ev or "",
+        })
+    return rows
+
+
+def _cite_map(doc: dict[str, Any], kb, extra_ids: list[str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The numbered references: the recommendation's own, then any cited only by the FAQ."""
+    refs = list(doc.get("citations", []))
+    by_id = {c["id"]: c["n"] for c in refs}
+    for cid in extra_ids:
+        if cid not in by_id and cid in kb.citations:
+            n = len(refs) + 1
+            c = kb.citations[cid]
+            refs.append({"n": n, "id": cid, "text": c.text, **({"url": c.url} if c.url else {})})
+            by_id[cid] = n
+    return refs, by_id
+
+
+def _questions(kb, missing: list[dict[str, Any]], text, raw, as_of) -> list[dict[str, Any]]:
+    out = []
+    for m in missing:
+        fd = kb.facts.get(m["fact"])
+        q: dict[str, Any] = {"fact": m["fact"], "question": m["question"], "options": [], "input": None}
+        if fd is None or fd.type == "bool":
+            q["options"] = [(lbl, page_url(text, {**raw, m["fact"]: v}, as_of)) for lbl, v in (("Yes", "true"), ("No", "false"))]
+        elif fd.type == "enum":
+            q["options"] = [(v, page_url(text, {**raw, m["fact"]: v}, as_of)) for v in fd.values or []]
+        else:
+            hint = "e.g. 6w, 3mo or 2y" if fd.unit == "days" else (fd.unit or "")
+            hidden = [("text", text)] if text else []
+            hidden += [(f"fact.{k}", v) for k, v in sorted(raw.items()) if k != m["fact"]]
+            if as_of:
+                hidden.append(("as_of", as_of))
+            q["input"] = {"name": f"fact.{m['fact']}", "hint": hint, "hidden": hidden, "label": fd.label}
+        out.append(q)
+    return out
+
+
+def _step_rows(doc_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**s, "kind_label": _STEP_LABEL.get(s["kind"], s["kind"])} for s in doc_steps]
+
+
+def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tuple[int, dict[str, Any]]:
+    """Everything the consultation page shows for these query parameters (status, context)."""
+    from workup.consult import consult_payload
+    from workup.render.document import to_document
+
+    text, raw, values, problems = parse_query(kb, params)
+    as_of_raw = next((v for k, v in params if k == "as_of" and v.strip()), None)
+    ctx: dict[str, Any] = {"text": text or "", "raw": raw, "as_of": as_of_raw, "problems": problems,
+                           "notice": None, "doc": None, "structured": _structured(kb, raw),
+                           "page_url": page_url(text, raw, as_of_raw)}
+    if problems:
+        return 400, ctx
+    if not text and not values:
+        return 200, ctx
+    try:
+        as_of = date.fromisoformat(as_of_raw) if as_of_raw else today
+    except ValueError:
+        ctx["problems"] = [f"as_of must be a date as YYYY-MM-DD, got {as_of_raw!r}"]
+        return 400, ctx
+    payload: dict[str, Any] = {"facts": values}
+    if text:
+        payload["text"] = text
+    try:
+        try:
+            result = consult_payload(payload, kb, as_of)
+        except IntakeError as e:
+            if e.code != "IN200" or not text:
+                raise
+            # The free-text reader is not installed: say so, and carry on with the given facts.
+            ctx["notice"] = ("Free-text reading is not available in this installation, so the scenario text "
+                             "was not read. Answer the questions below or use the structured fields.")
+            payload.pop("text")
+            if not values:
+                return 200, ctx
+            result = consult_payload(payload, kb, as_of)
+            text_for_runs = None
+        else:
+            text_for_runs = text
+    except WorkupError as e:
+        ctx["problems"] = [e.message] + [f"{d.get('where', '')}: {d.get('message', '')}" for d in e.details]
+        return 400, ctx
+    rec, reading = result.recommendation, result.reading
+    doc = to_document(rec, include_trace=True)
+    ctx["doc"] = doc
+    ctx["understood"] = _understood(kb, reading if text_for_runs else None)
+    ctx["procedures"] = sorted(
+        [{**p, "category_label": _CATEGORY_LABEL.get(p["category"], p["category"])} for p in doc["procedures"]],
+        key=lambda p: (_CATEGORY_ORDER.get(p["category"], 9), -p["rating"]),
+    )
+    ctx["steps"] = _step_rows(doc["next_steps"])
+    ctx["questions"] = _questions(kb, doc["missing_facts"], text, raw, as_of_raw)
+    from workup.render.text import assumption_groups
+
+    ctx["assumption_groups"] = assumption_groups(rec.assumptions)
+    ctx["applied"] = [
+        {"label": kb.facts[k].label, "value": format_value(values[k], kb.facts[k].unit),
+         "remove": page_url(text, {kk: vv for kk, vv in raw.items() if kk != k}, as_of_raw)}
+        for k in sorted(raw) if k not in STRUCTURED
+    ]
+    topic = kb.topics.get(doc["topic"]["id"]) if doc["topic"] else None
+    faq_ids = [cid for f in (topic.faq if topic else []) for cid in f.citations]
+    refs, by_id = _cite_map(doc, kb, faq_ids)
+    ctx["references"] = refs
+    ctx["faq"] = [{"q": f.question, "a": f.answer, "cites": sorted({by_id[c] for c in f.citations if c in by_id})}
+                  for f in (topic.faq if topic else [])]
+    ctx["topic"] = topic
+    ctx["whatifs"] = []
+    ctx["svg"] = None
+    if rec.pathway_id and rec.pathway_id in kb.pathways:
+        from workup.render.svg import pathway_svg
+        from workup.service.whatif import offers
+
+        pw = kb.pathways[rec.pathway_id]
+        ctx["pathway"] = pw
+        ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
+        ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
+        run_reading = reading if text_for_runs else None
+        for w in offers(kb, rec, values, lambda o: _run(kb, text_for_runs, run_reading, o, as_of)):
+            facts = {**raw, **{f: _url_value(v) for f, v in w.facts}}
+            ctx["whatifs"].append({
+                "label": w.label,
+                "node": w.node,
+                "url": page_url(text, facts, as_of_raw),
+                "changes": [(kb.facts[f].label, format_value(v, kb.facts[f].unit)) for f, v in w.facts if f in kb.facts],
+                "steps": _step_rows([s.to_dict() for s in w.rec.next_steps]),
+                "variant": w.rec.variant.to_dict() if w.rec.variant else None,
+                "variant_changed": (w.rec.variant.id if w.rec.variant else None) != (rec.variant.id if rec.variant else None),
+            })
+    return 200, ctx
+
+
+def _structured(kb, raw: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for fid in STRUCTURED:
+        fd = kb.facts.get(fid)
+        if fd is None:
+            continue
+        out.append({"id": fid, "name": f"fact.{fid}", "label": fd.label, "type": fd.type, "choices": fd.values or [],
+                    "value": raw.get(fid, ""), "hint": "e.g. 6w, 3mo, 2y" if fd.unit == "days" else ""})
+    return out
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def consultation_page(request: Request) -> HTMLResponse:
+    """The clinician page: type a scenario, read the recommendation, try what-ifs."""
+    kb = _kb(request)
+    status, ctx = consultation_context(kb, list(request.query_params.multi_items()), date.today())
+    return _page("index.html", status, kb=kb, **ctx)
+
+
+# --------------------------------------------------------------------- guide pages
+
+
+def _markdown_html(text: str) -> Markup:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    return Markup(md.render(text))
+
+
+def _guide_nav(kb, topic_id: str, current: str | None) -> dict[str, Any]:
+    topic = kb.topics[topic_id]
+    variants = [v for vid, v in kb.variants.items() if kb.variant_topic.get(vid) == topic_id]
+    variants.sort(key=lambda v: v.number)
+    return {"topic": topic, "variants": variants, "current": current}
+
+
+@router.get("/guide/topic/{topic_id}", response_class=HTMLResponse, include_in_schema=False)
+def topic_guide_page(request: Request, topic_id: str) -> HTMLResponse:
+    """A topic's parent guide page, with links to each variant's guide."""
+    kb = _kb(request)
+    if topic_id not in kb.topics:
+        return _page("missing.html", 404, kb=kb, what=f"No topic called {topic_id!r}.", topics=kb.topics)
+    body, notice = _guide_markdown(kb, topic_id=topic_id)
+    return _page("guide.html", kb=kb, body=body, notice=notice, title=kb.topics[topic_id].title,
+                 nav=_guide_nav(kb, topic_id, None), routes=[], variant=None)
+
+
+@router.get("/guide/{variant_id}", response_class=HTMLResponse, include_in_schema=False)
+def variant_guide_page(request: Request, variant_id: str) -> HTMLResponse:
+    """One variant's clinician guide, with links to the variants its exclusions route to."""
+    kb = _kb(request)
+    if variant_id not in kb.variants:
+        return _page("missing.html", 404, kb=kb, what=f"No variant called {variant_id!r}.", topics=kb.topics)
+    variant = kb.variants[variant_id]
+    body, notice = _guide_markdown(kb, variant_id=variant_id)
+    routes = [{"text": x.text, "to": x.routes_to, "title": kb.variants[x.routes_to].title,
+               "topic": kb.topic_of(x.routes_to).source.title, "number": kb.variants[x.routes_to].number}
+              for x in variant.exclusions if x.routes_to and x.routes_to in kb.variants]
+    return _page("guide.html", kb=kb, body=body, notice=notice, title=variant.title,
+                 nav=_guide_nav(kb, kb.variant_topic[variant_id], variant_id), routes=routes, variant=variant)
+
+
+def _guide_markdown(kb, *, variant_id: str | None = None, topic_id: str | None = None) -> tuple[Markup | None, str | None]:
+    try:
+        from workup.render.guide import render_topic_guide, render_variant_guide
+    except ImportError:
+        return None, "The guide renderer is not available in this installation."
+    try:
+        md = render_variant_guide(kb, variant_id) if variant_id else render_topic_guide(kb, topic_id)
+    except WorkupError as e:
+        return None, f"The guide could not be rendered ({e.code})."
+    return _markdown_html(md), None
+
+
+# --------------------------------------------------------------------- static files
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> Response:
+    """The page's own CSS and JavaScript (vendored; nothing is fetched from elsewhere)."""
+    if name not in _STATIC:
+        return Response("not found", status_code=404, media_type="text/plain")
+    body = (_HERE / "static" / name).read_bytes()
+    return Response(body, media_type=_STATIC[name], headers={"Cache-Control": "public, max-age=300"})
