@@ -1,0 +1,213 @@
+"""The audit log store: SQLite by default (WAL, synchronous=FULL), PostgreSQL by URL.
+
+Every write is committed before it returns, so a consultation the service has answered
+survives a crash of the process (SIGKILL) and, with ``synchronous=FULL``, of the machine.
+Feedback is idempotent: the same item sent twice is stored once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterator, TextIO
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from workup.audit.record import CONSULTATION_FIELDS, FEEDBACK_FIELDS
+from workup.errors import ServiceError
+
+_JSON_FIELDS = {"order_codes", "ratings", "cards", "accepted_suggestions"}
+
+metadata = MetaData()
+consultations = Table(
+    "workup_consultations",
+    metadata,
+    Column("consult_id", String(64), primary_key=True),
+    Column("created_at", String(32), nullable=False, index=True),
+    Column("content_version", String(64), nullable=False),
+    Column("hook", String(32), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("hook_instance", String(128)),
+    Column("status", String(32), nullable=False),
+    Column("variant", String(256)),
+    Column("order_codes", Text, nullable=False),
+    Column("ratings", Text, nullable=False),
+    Column("cards", Text, nullable=False),
+)
+cards = Table(
+    "workup_cards",
+    metadata,
+    Column("card_uuid", String(64), primary_key=True),
+    Column("consult_id", String(64), nullable=False, index=True),
+)
+feedback = Table(
+    "workup_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(64), nullable=False, unique=True),
+    Column("card_uuid", String(64), nullable=False),
+    Column("consult_id", String(64)),
+    Column("received_at", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("outcome_timestamp", String(64)),
+    Column("override_code", String(128)),
+    Column("override_system", String(256)),
+    Column("override_display", String(512)),
+    Column("accepted_suggestions", Text, nullable=False),
+)
+Index("ix_workup_feedback_consult", feedback.c.consult_id)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class AuditStore:
+    """Append-only audit log over SQLAlchemy."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            path = url.split("sqlite:///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+            if self.is_sqlite:
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as e:
+            raise ServiceError(f"cannot open the audit log: {type(e).__name__}", code="SV501") from None
+        # SQLite allows one writer at a time; queueing writers here is cheaper than busy-waiting.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    def _write(self, fn) -> Any:
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                return fn(conn)
+        with self._write_lock, self.engine.begin() as conn:
+            return fn(conn)
+
+    def record_consultation(self, record: dict[str, Any]) -> None:
+        """Store one consultation (and its card uuids); committed when this returns."""
+        row = {k: (json.dumps(record[k], ensure_ascii=False, sort_keys=True) if k in _JSON_FIELDS else record[k])
+               for k in CONSULTATION_FIELDS}
+        card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
+
+        def go(conn):
+            conn.execute(insert(consultations), row)
+            if card_rows:
+                conn.execute(insert(cards), card_rows)
+
+        self._write(go)
+
+    def consult_for_card(self, card_uuid: str) -> str | None:
+        """The consultation a card was returned in, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(cards.c.consult_id).where(cards.c.card_uuid == card_uuid)).scalar()
+
+    def record_feedback(self, record: dict[str, Any]) -> bool:
+        """Store one feedback item; returns False when the same item was already stored."""
+        key_src = json.dumps([record["card_uuid"], record["outcome"], record["outcome_timestamp"],
+                              record["override_code"], record["accepted_suggestions"]], sort_keys=True)
+        row = {k: (json.dumps(record[k]) if k in _JSON_FIELDS else record[k]) for k in FEEDBACK_FIELDS}
+        row["dedupe_key"] = hashlib.sha256(key_src.encode()).hexdigest()
+
+        def go(conn):
+            exists = conn.execute(select(feedback.c.id).where(feedback.c.dedupe_key == row["dedupe_key"])).first()
+            if exists:
+                return False
+            conn.execute(insert(feedback), row)
+            return True
+
+        try:
+            return self._write(go)
+        except IntegrityError:  # a concurrent duplicate won the race
+            return False
+
+    def consultation(self, consult_id: str) -> dict[str, Any] | None:
+        """One consultation with its feedback, or None."""
+        for rec in self.consultations(consult_id=consult_id):
+            return rec
+        return None
+
+    def consultations(self, consult_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every consultation, oldest first, each with its feedback items."""
+        q = select(consultations).order_by(consultations.c.created_at, consultations.c.consult_id)
+        fq = select(feedback).order_by(feedback.c.id)
+        if consult_id is not None:
+            q = q.where(consultations.c.consult_id == consult_id)
+            fq = fq.where(feedback.c.consult_id == consult_id)
+        with self.engine.connect() as conn:
+            fb: dict[str, list[dict]] = {}
+            for r in conn.execute(fq).mappings():
+                item = {k: r[k] for k in FEEDBACK_FIELDS if k != "consult_id"}
+                item["accepted_suggestions"] = json.loads(item["accepted_suggestions"])
+                fb.setdefault(r["consult_id"], []).append({k: v for k, v in item.items() if v is not None})
+            for r in conn.execute(q).mappings():
+                rec = {k: (json.loads(r[k]) if k in _JSON_FIELDS else r[k]) for k in CONSULTATION_FIELDS}
+                rec["feedback"] = fb.get(r["consult_id"], [])
+                yield rec
+
+    def consult_ids(self) -> set[str]:
+        """The ids of every stored consultation."""
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(consultations.c.consult_id))}
+
+    def export(self, fmt: str, out: TextIO) -> int:
+        """Write every consultation as ``jsonl`` or ``csv``; returns the number written."""
+        if fmt not in ("csv", "jsonl"):
+            raise ServiceError("--format must be csv or jsonl", code="SV410")
+        n = 0
+        if fmt == "jsonl":
+            for rec in self.consultations():
+                out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+                n += 1
+            return n
+        fields = [*CONSULTATION_FIELDS, "feedback"]
+        w = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for rec in self.consultations():
+            w.writerow({k: (json.dumps(rec[k], ensure_ascii=False, sort_keys=True) if isinstance(rec[k], (list, dict)) else rec[k])
+                        for k in fields})
+            n += 1
+        return n
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def export_text(store: AuditStore, fmt: str) -> str:
+    """The export as a string (small logs and tests)."""
+    buf = io.StringIO()
+    store.export(fmt, buf)
+    return buf.getvalue()

@@ -1,0 +1,65 @@
+"""Service settings, read from the environment (prefix ``WORKUP_``) when asked for.
+
+Nothing is read at import time: :func:`get_settings` builds the settings on first call
+and caches them; tests build :class:`Settings` directly and pass them to
+:func:`workup.service.app.create_app`.
+
+Trusted EHR issuers are configured as JSON in ``WORKUP_JWT_ISSUERS``::
+
+    {"https://ehr.example.org": {"jwks_url": "https://ehr.example.org/.well-known/jwks.json"},
+     "https://sandbox.cds-hooks.org": {"jwks": {"keys": [{"kty": "EC", "kid": "...", ...}]}}}
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IssuerConfig(BaseModel):
+    """One trusted EHR: where its signing keys come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    jwks_url: str | None = None  # fetched (and cached) when a token names a kid we do not hold
+    jwks: dict | None = None  # static keys: a JWK Set {"keys": [...]}
+    jku: list[str] = Field(default_factory=list)  # extra key-set URLs a token may name in its `jku` header
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP service can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKUP_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dev_insecure: bool = False  # turn JWT checks off (development only; announced loudly at start-up)
+    public_base_url: str | None = None  # e.g. https://cds.example.org when behind a proxy; the JWT `aud` is built from it
+    jwt_issuers: dict[str, IssuerConfig] = Field(default_factory=dict)
+    jwt_leeway_seconds: int = 60
+    jwt_max_lifetime_seconds: int = 3600  # tokens whose exp - iat is longer are refused
+    audit_path: Path = Path("workup-audit.sqlite3")  # the SQLite audit log (WAL)
+    database_url: str | None = None  # e.g. postgresql+psycopg://user@localhost/workup; overrides audit_path
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    max_body_bytes: int = 1_000_000
+    mirror_system_actions: bool = False  # also put systemActions under extension.systemActions (CDS Hooks sandbox)
+    qcdsm_gcode: str | None = None  # CMS G-code of the qualified CDS mechanism, when there is one
+    require_patient_prefetch: bool = True  # 412 when the patient cannot be read and the age is unknown
+    log_phi: bool = False  # never log request bodies, tokens or free text unless this is set
+    source_label: str = "workup · ACR Appropriateness Criteria"
+    source_url: str | None = None
+
+    def audit_url(self) -> str:
+        """The SQLAlchemy URL of the audit log."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.audit_path}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings from the environment (built once, then cached)."""
+    return Settings()

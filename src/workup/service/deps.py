@@ -1,0 +1,51 @@
+"""Request dependencies shared by the routes: the app state and the EHR's JWT."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from fastapi import Request
+
+from workup.audit.store import AuditStore
+from workup.kb.load import KnowledgeBase
+from workup.service.config import Settings
+from workup.service.security import TokenVerifier
+
+
+@dataclass
+class State:
+    """Everything a request handler needs, built once by ``create_app``."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    store: AuditStore
+    verifier: TokenVerifier
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str]
+
+
+def new_uuid() -> str:
+    """A random UUID (ids come from the boundary, never from the engine)."""
+    return str(uuid.uuid4())
+
+
+def state(request: Request) -> State:
+    return request.app.state.workup
+
+
+def audience(request: Request, settings: Settings) -> str:
+    """The URL the EHR must have put in the token's ``aud``: this endpoint, without the query."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/") + request.url.path
+    return f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
+
+def require_ehr(request: Request) -> dict[str, Any] | None:
+    """Verify the caller's bearer JWT (skipped only in --dev-insecure mode)."""
+    st = state(request)
+    if st.settings.dev_insecure:
+        return None
+    return st.verifier.verify(request.headers.get("authorization"), audience(request, st.settings))

@@ -1,0 +1,286 @@
+"""Answering a CDS Hooks order call: draft orders + prefetch → advice per order.
+
+Reads what the EHR sent (draft ServiceRequests, their reason codes and notes, the
+prefetched Patient, Conditions and Procedures), identifies each ordered study in the
+knowledge pack (LOINC code, exact name, or an unambiguous modality + region + contrast
+reading of the order's text), evaluates the scenario once per order, and leaves the
+rendering to :mod:`workup.render.cds`. workup never fetches from the EHR's FHIR server
+(it runs offline): when the patient cannot be read from the prefetch or the notes, the
+call is refused with 412.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable
+
+from workup.engine import evaluate
+from workup.errors import ServiceError
+from workup.kb.load import KnowledgeBase
+from workup.kb.schema import ProcedureDef
+from workup.render.cds import OrderAdvice
+from workup.types import Evidence, Fact, FactOrigin, Facts
+
+LOINC = "http://loinc.org"
+ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
+MAX_NOTE = 20_000
+
+# Words that name a modality, a spine region or a contrast phase in order text.
+_MODALITY = [
+    ("myelography", re.compile(r"\bmyelo\w*")),
+    ("angiography", re.compile(r"\b(mra|cta|angio\w*|arteriogra\w*)\b")),
+    ("nuclear", re.compile(r"\b(bone scan|spect|pet|scintigra\w*|nm)\b")),
+    ("mri", re.compile(r"\b(mri|mr|magnetic resonance)\b")),
+    ("ct", re.compile(r"\b(ct|cat|computed tomography)\b")),
+    ("radiography", re.compile(r"\b(xr|x-ray|xray|radiograph\w*|plain films?)\b")),
+]
+_REGION = [
+    ("cervical", re.compile(r"\b(cervical|c-spine|cspine|c spine)\b")),
+    ("thoracic", re.compile(r"\b(thoracic|t-spine|tspine|t spine|dorsal)\b")),
+    ("lumbar", re.compile(r"\b(lumbar|lumbosacral|l-spine|lspine|l spine)\b")),
+]
+_BOTH = re.compile(r"\b(without and with|w/o and w/?|wo and w|w and wo|w/wo|w/ and w/o|with and without|wo\+w|wo/w)\b")
+_WITHOUT = re.compile(r"(\bwithout\b|\bw/o\b|\bwo\b|\bnon-?contrast\b|\bno contrast\b|\bplain\b)")
+_WITH = re.compile(r"(\bwith\b|\bw/|\bw\b)\s*(iv\s+)?(contrast|gad\w*|gd)")
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """One draft ServiceRequest, identified (or not) as a packed procedure."""
+
+    request: dict[str, Any]
+    label: str
+    codes: tuple[str, ...]  # "system|code" of the order
+    procedure: ProcedureDef | None
+    spine: bool  # looks like spine imaging even when not identified exactly
+
+
+def _codings(concept: Any) -> list[dict]:
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) and v.strip() else None
+
+
+def loinc_index(kb: KnowledgeBase) -> dict[str, ProcedureDef]:
+    """LOINC code → procedure, from the knowledge pack's procedure catalogue."""
+    return {p.loinc: p for p in kb.procedures.values() if p.loinc}
+
+
+def read_order_text(kb: KnowledgeBase, text: str) -> tuple[ProcedureDef | None, bool]:
+    """Identify a study from order text when modality, region and contrast are unambiguous.
+
+    Returns the procedure (or None) and whether the text looks like spine imaging at all.
+    """
+    t = " ".join(text.lower().split())
+    modality = next((m for m, rx in _MODALITY if rx.search(t)), None)
+    region = next((r for r, rx in _REGION if rx.search(t)), None)
+    spine = region is not None or "spine" in t
+    if modality is None or region is None:
+        return None, spine and modality is not None
+    if _BOTH.search(t):
+        contrast = "without-and-with"
+    elif _WITHOUT.search(t):
+        contrast = "none"
+    elif _WITH.search(t):
+        contrast = "with"
+    elif modality == "radiography":
+        contrast = "none"
+    elif modality == "myelography":
+        contrast = "intrathecal"
+    else:
+        return None, True  # CT or MRI without a stated contrast phase is two different studies
+    flexion = bool(re.search(r"\b(flexion|extension|flex\w*/ext\w*|dynamic)\b", t))
+    hits = [
+        p for p in kb.procedures.values()
+        if p.modality == modality and p.region == region and p.contrast == contrast
+        and (("flexion" in p.reference_name.lower()) == flexion)
+    ]
+    return (hits[0] if len(hits) == 1 else None), True
+
+
+def identify(kb: KnowledgeBase, request: dict[str, Any], loinc: dict[str, ProcedureDef]) -> DraftOrder:
+    """Identify the study a draft ServiceRequest orders."""
+    code = request.get("code")
+    codings = _codings(code)
+    codes = tuple(f"{c.get('system', '')}|{c.get('code', '')}" for c in codings if c.get("code"))
+    texts = [t for t in [_text(code.get("text")) if isinstance(code, dict) else None,
+                         *(_text(c.get("display")) for c in codings)] if t]
+    label = texts[0] if texts else (codes[0] if codes else "the ordered study")
+    for c in codings:
+        if c.get("system") == LOINC and isinstance(c.get("code"), str) and c["code"] in loinc:
+            return DraftOrder(request, label, codes, loinc[c["code"]], True)
+    for t in texts:
+        p = kb.procedure_by_name(t)
+        if p is not None:
+            return DraftOrder(request, label, codes, p, True)
+    spine = False
+    for t in texts:
+        p, looks = read_order_text(kb, t)
+        if p is not None:
+            return DraftOrder(request, label, codes, p, True)
+        spine = spine or looks
+    return DraftOrder(request, label, codes, None, spine)
+
+
+def draft_requests(context: dict[str, Any], hook: str) -> tuple[list[dict], list[dict]]:
+    """(focused, all) ServiceRequests of the draftOrders Bundle.
+
+    ``order-select`` focuses on the ``selections``; ``order-sign`` on every draft order.
+    """
+    bundle = context.get("draftOrders")
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise ServiceError("context.draftOrders must be a FHIR Bundle", code="SV420")
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise ServiceError("context.draftOrders.entry must be a list", code="SV421")
+    requests = [e["resource"] for e in entries
+                if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                and e["resource"].get("resourceType") == "ServiceRequest"]
+    if hook == "order-select":
+        selections = context.get("selections")
+        if not isinstance(selections, list):
+            raise ServiceError("order-select needs context.selections", code="SV422")
+        wanted = {s for s in selections if isinstance(s, str)}
+        return [r for r in requests if f"ServiceRequest/{r.get('id')}" in wanted], requests
+    return requests, requests
+
+
+def _resources(value: Any) -> list[dict]:
+    """Resources of a prefetch value (a resource, a Bundle, null or an OperationOutcome)."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") == "Bundle":
+        return [e["resource"] for e in value.get("entry") or []
+                if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                and e["resource"].get("resourceType") != "OperationOutcome"]
+    if value.get("resourceType") in (None, "OperationOutcome"):
+        return []
+    return [value]
+
+
+def _age(birth: Any, as_of: date) -> int | None:
+    if not isinstance(birth, str):
+        return None
+    m = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", birth)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2) or 7), int(m.group(3) or 1)
+    try:
+        born = date(y, mo, d)
+    except ValueError:
+        return None
+    if born > as_of:
+        return None
+    return as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+
+
+def _patient_facts(patient: dict, as_of: date) -> list[Fact]:
+    out = []
+    src = f"fhir:Patient/{patient.get('id', '')}"
+    age = _age(patient.get("birthDate"), as_of)
+    if age is not None:
+        out.append(Fact("age", float(age), FactOrigin.FHIR, (Evidence("birthDate", source=src),)))
+    if patient.get("gender") in ("male", "female", "other"):
+        out.append(Fact("sex", patient["gender"], FactOrigin.FHIR, (Evidence("gender", source=src),)))
+    return out
+
+
+def _icd_codes(concepts: Iterable[Any]) -> list[str]:
+    return [c["code"] for concept in concepts for c in _codings(concept)
+            if c.get("system") in ICD10_SYSTEMS and isinstance(c.get("code"), str)]
+
+
+def _icd_facts(codes: list[str], kb: KnowledgeBase) -> Facts:
+    if not codes:
+        return Facts()
+    try:
+        from workup.intake.icd10 import facts_from_codes
+    except ImportError:
+        return Facts()
+    got = facts_from_codes(codes, kb)
+    if isinstance(got, tuple):
+        got = got[0]
+    return got if isinstance(got, Facts) else Facts()
+
+
+def _text_facts(text: str, kb: KnowledgeBase) -> Facts:
+    if not text.strip():
+        return Facts()
+    try:
+        from workup.intake.text import read
+    except ImportError:
+        return Facts()
+    return read(text[:MAX_NOTE], kb).facts
+
+
+def _bundle_facts(resources: list[dict], kb: KnowledgeBase, as_of: date) -> Facts | None:
+    try:
+        from workup.intake.fhir import facts_from_bundle
+    except ImportError:
+        return None
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    facts, _orders = facts_from_bundle(bundle, kb, as_of)
+    return facts
+
+
+def patient_facts(
+    prefetch: dict[str, Any] | None, order: DraftOrder, kb: KnowledgeBase, as_of: date, require_patient: bool
+) -> Facts:
+    """What is known about the patient for one order: prefetch, reason codes, then notes.
+
+    Raises:
+        ServiceError: SV412 when the patient was not prefetched and the age is not in the notes.
+    """
+    prefetch = prefetch if isinstance(prefetch, dict) else {}
+    patients = [r for r in _resources(prefetch.get("patient")) if r.get("resourceType") == "Patient"]
+    conditions = [r for r in _resources(prefetch.get("conditions")) if r.get("resourceType") == "Condition"]
+    procedures = [r for r in _resources(prefetch.get("procedures")) if r.get("resourceType") == "Procedure"]
+    req = order.request
+    facts = _bundle_facts([*patients, *conditions, *procedures, req], kb, as_of)
+    if facts is None:  # FHIR intake not installed: the demographics and coded conditions we can read
+        facts = Facts([f for p in patients[:1] for f in _patient_facts(p, as_of)])
+        facts = _icd_facts(_icd_codes(c.get("code") for c in conditions), kb).merged_over(facts)
+    reasons = req.get("reasonCode") if isinstance(req.get("reasonCode"), list) else []
+    facts = _icd_facts(_icd_codes(reasons), kb).merged_over(facts)
+    notes = [n.get("text") for n in req.get("note") or [] if isinstance(n, dict) and _text(n.get("text"))]
+    notes += [r.get("text") for r in reasons if isinstance(r, dict) and _text(r.get("text"))]
+    facts = _text_facts("\n".join(notes), kb).merged_over(facts)
+    if require_patient and "patient" not in prefetch and facts.value("age") is None:
+        raise ServiceError("the patient was not prefetched and workup does not fetch from the EHR", code="SV412")
+    p = order.procedure
+    if facts.value("region") is None and p is not None and p.region in ("cervical", "thoracic", "lumbar"):
+        ev = Evidence(order.label, source=f"fhir:ServiceRequest/{req.get('id', '')}")
+        facts = facts.with_facts(Fact("region", p.region, FactOrigin.DERIVED, (ev,)))
+    return facts
+
+
+def advise(
+    kb: KnowledgeBase, hook: str, context: dict[str, Any], prefetch: dict[str, Any] | None, as_of: date,
+    *, require_patient: bool = True,
+) -> list[tuple[DraftOrder, OrderAdvice]]:
+    """Advice for each focused draft order that is spine imaging (others get no card)."""
+    focused, _all = draft_requests(context, hook)
+    loinc = loinc_index(kb)
+    names = {p.reference_name: p.loinc for p in kb.procedures.values() if p.loinc}
+    out = []
+    for req in focused:
+        order = identify(kb, req, loinc)
+        if order.procedure is None:
+            if order.spine:
+                out.append((order, OrderAdvice(req, order.label, None)))
+            continue
+        facts = patient_facts(prefetch, order, kb, as_of, require_patient)
+        rec = evaluate(facts, kb, as_of, order.procedure.reference_name)
+        auc = None
+        if rec.topic is not None:
+            topic = kb.topics[rec.topic.id]
+            c = kb.citations.get(topic.source.citation)
+            auc = c.url if c is not None and c.url else None
+        out.append((order, OrderAdvice(req, order.label, rec, auc, names)))
+    return out

@@ -1,0 +1,1 @@
+"""HTTP routes: health, the JSON API and CDS Hooks."""

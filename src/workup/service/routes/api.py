@@ -1,0 +1,92 @@
+"""The JSON API: a recommendation for a scenario, and the packed topics and variants."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from workup.audit.record import consultation_record, rating_entry
+from workup.consult import MAX_TEXT, consult_payload
+from workup.errors import ServiceError
+from workup.render.cds import pama_code
+from workup.render.document import to_document
+from workup.service.deps import require_ehr, state
+
+router = APIRouter(prefix="/v1", tags=["api"])
+log = logging.getLogger("workup.service")
+
+
+class RecommendRequest(BaseModel):
+    """A scenario as facts, free text and/or a FHIR Bundle, with an optional ordered study."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=MAX_TEXT, description="The scenario in free text.")
+    facts: dict[str, Any] | None = Field(default=None, description="Fact id → value (see `workup kb facts`).")
+    fhir: dict[str, Any] | None = Field(default=None, description="A FHIR R4 Bundle (Patient, Condition, Procedure, ServiceRequest…).")
+    order: str | None = Field(default=None, max_length=300, description="An ordered procedure to rate, by name.")
+    as_of: date | None = Field(default=None, description="Consultation date; default today.")
+
+
+@router.post("/recommend", summary="Route a scenario to its ACR variant and rate the procedures")
+def recommend(body: RecommendRequest, request: Request, response: Response, _claims=Depends(require_ehr)) -> dict:
+    st = state(request)
+    payload = body.model_dump(exclude_none=True)
+    now = st.clock()
+    c = consult_payload(payload, st.kb, now.date())
+    doc = to_document(c.recommendation)
+    if c.reading is not None:
+        doc["understood"] = c.reading.to_list()
+    consult_id = f"urn:uuid:{st.new_id()}"
+    order = c.order or ""
+    st.store.record_consultation(consultation_record(
+        consult_id=consult_id, at=now, content_version=st.kb.version, hook="api", service="v1/recommend",
+        hook_instance=None, order_codes=[order] if order else [],
+        ratings=[rating_entry(order, c.recommendation, pama_code(c.recommendation) if order else None)], cards=[],
+    ))
+    response.headers["X-Workup-Consult-Id"] = consult_id
+    log.info("consultation %s api status=%s", consult_id, c.recommendation.status.value)
+    return doc
+
+
+@router.get("/topics", summary="The packed topics")
+def topics(request: Request) -> dict:
+    kb = state(request).kb
+    out = []
+    for t in sorted(kb.topics.values(), key=lambda t: (t.precedence, t.id)):
+        out.append({
+            "id": t.id,
+            "title": t.title,
+            "source": t.source.model_dump(),
+            "variants": [v for v in kb.order if kb.variant_topic[v] == t.id],
+        })
+    return {"content_version": kb.version, "topics": out}
+
+
+@router.get("/topics/{topic_id}", summary="One topic with its variants")
+def topic(topic_id: str, request: Request) -> dict:
+    kb = state(request).kb
+    t = kb.topics.get(topic_id)
+    if t is None:
+        raise ServiceError(f"unknown topic {topic_id!r}", code="SV404")
+    doc = t.model_dump(by_alias=True, exclude_none=True)
+    doc["variants"] = [
+        {"id": v, "number": kb.variants[v].number, "title": kb.variants[v].title}
+        for v in kb.order if kb.variant_topic[v] == t.id
+    ]
+    return {"content_version": kb.version, "topic": doc}
+
+
+@router.get("/variants/{variant_id}", summary="One variant: criteria, ratings and citations")
+def variant(variant_id: str, request: Request) -> dict:
+    kb = state(request).kb
+    v = kb.variants.get(variant_id)
+    if v is None:
+        raise ServiceError(f"unknown variant {variant_id!r}", code="SV404")
+    doc = v.model_dump(by_alias=True, exclude_none=True)
+    doc["topic"] = kb.variant_topic[v.id]
+    return {"content_version": kb.version, "variant": doc}

@@ -1,0 +1,77 @@
+"""CDS Hooks 2.0: discovery, the order-select / order-sign services, and feedback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, Request
+
+from workup.audit.record import consultation_record, feedback_record, rating_entry
+from workup.errors import ServiceError
+from workup.render.cds import Labels, Source, cds_response, pama_code
+from workup.service.cds import SERVICES, FeedbackRequest, HookRequest, discovery
+from workup.service.deps import require_ehr, state
+from workup.service.hooks import advise
+
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+log = logging.getLogger("workup.service")
+
+
+def _service(service_id: str) -> dict:
+    s = SERVICES.get(service_id)
+    if s is None:
+        raise ServiceError(f"unknown CDS service {service_id!r}", code="SV404")
+    return s
+
+
+@router.get("", summary="CDS Hooks discovery")
+def cds_discovery() -> dict:
+    return discovery()
+
+
+@router.post("/{service_id}", summary="Call a CDS service (order-select or order-sign)", response_model_exclude_none=True)
+def cds_call(service_id: str, body: HookRequest, request: Request, _claims=Depends(require_ehr)) -> dict:
+    st = state(request)
+    svc = _service(service_id)
+    if body.hook != svc["hook"]:
+        raise ServiceError(f"service {service_id} answers the {svc['hook']} hook, not {body.hook!r}", code="SV423")
+    now = st.clock()
+    context = body.context.model_dump()
+    pairs = advise(st.kb, body.hook, context, body.prefetch, now.date(),
+                   require_patient=st.settings.require_patient_prefetch)
+    consult_id = f"urn:uuid:{st.new_id()}"
+    labels = Labels({fid: fd.label for fid, fd in st.kb.facts.items()})
+    source = Source(f"{st.settings.source_label} (content {st.kb.version})", st.settings.source_url)
+    resp = cds_response([a for _o, a in pairs], labels, source, consult_id, st.new_id,
+                        gcode=st.settings.qcdsm_gcode, mirror=st.settings.mirror_system_actions)
+    ratings = []
+    codes = []
+    for order, adv in pairs:
+        code = order.codes[0] if order.codes else order.label
+        codes.append(code)
+        if adv.rec is None:
+            ratings.append({"order": code, "status": "unidentified"})
+        else:
+            ratings.append(rating_entry(code, adv.rec, pama_code(adv.rec)))
+    cards = [{"uuid": c["uuid"], "indicator": c["indicator"], "suggestions": len(c.get("suggestions", []))}
+             for c in resp["cards"]]
+    st.store.record_consultation(consultation_record(
+        consult_id=consult_id, at=now, content_version=st.kb.version, hook=body.hook, service=service_id,
+        hook_instance=body.hookInstance, order_codes=codes, ratings=ratings, cards=cards,
+    ))
+    log.info("consultation %s %s orders=%d cards=%d", consult_id, body.hook, len(pairs), len(cards))
+    return resp
+
+
+@router.post("/{service_id}/feedback", summary="Card outcomes (accepted / overridden); idempotent")
+def cds_feedback(service_id: str, body: FeedbackRequest, request: Request, _claims=Depends(require_ehr)) -> dict:
+    st = state(request)
+    _service(service_id)
+    now = st.clock()
+    new = 0
+    for item in body.feedback:
+        raw = item.model_dump(exclude_none=True)
+        consult_id = st.store.consult_for_card(item.card)
+        if st.store.record_feedback(feedback_record(raw, consult_id=consult_id, at=now)):
+            new += 1
+    return {"received": len(body.feedback), "new": new}
