@@ -236,6 +236,49 @@ def kb_facts(pack: Optional[Path] = typer.Option(None, "--pack")) -> None:
         sys.stdout.write(f"{f.id:28} {f.type:6} {f.when_unknown:12} {f.label}\n")
 
 
+# ------------------------------------------------------------------ service and audit log (issue 4)
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log of consultations.")
+app.add_typer(audit_app, name="audit-log")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Interface to listen on (default WORKUP_HOST or 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default WORKUP_PORT or 8000)."),
+    dev_insecure: bool = typer.Option(False, "--dev-insecure", help="Turn JWT checks OFF (local development only)."),
+) -> None:
+    """Start the HTTP service: JSON API and CDS Hooks (settings from WORKUP_* variables)."""
+    try:
+        from workup.service.run import serve as run
+
+        run(host=host, port=port, dev_insecure=dev_insecure)
+    except WorkupError as e:
+        _fail(e, "text")
+
+
+@audit_app.command("export")
+def audit_log_export(
+    fmt: str = typer.Option("jsonl", "--format", help="csv | jsonl"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Default: WORKUP_DATABASE_URL or WORKUP_AUDIT_PATH."),
+) -> None:
+    """Write every audited consultation (with its feedback) to stdout."""
+    try:
+        from workup.audit.store import AuditStore
+        from workup.errors import ServiceError
+        from workup.service.config import get_settings
+
+        if fmt not in ("csv", "jsonl"):
+            raise ServiceError("--format must be csv or jsonl", code="SV410")
+        store = AuditStore(database_url or get_settings().audit_url())
+        try:
+            store.export(fmt, sys.stdout)
+        finally:
+            store.close()
+    except WorkupError as e:
+        _fail(e, "text")
+
+
 def main() -> None:
     """Console entry point: coded errors only, never a traceback."""
     try:
