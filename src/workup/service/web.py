@@ -47,13 +47,20 @@ def templates() -> Environment:
 
 
 def _kb(request: Request):
-    """The knowledge base: the app's own when it holds one, else the built-in pack."""
-    kb = getattr(request.app.state, "kb", None)
+    """The knowledge base: the service's own (``create_app`` state), else the built-in pack."""
+    st = getattr(request.app.state, "workup", None)
+    kb = getattr(st, "kb", None)
     if kb is None:
         from workup.kb import load
 
         kb = load()
     return kb
+
+
+def _today(request: Request) -> date:
+    """The consultation date when the URL gives none: the service clock's day (the boundary)."""
+    clock = getattr(getattr(request.app.state, "workup", None), "clock", None)
+    return clock().date() if clock is not None else date.today()
 
 
 def _page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -327,7 +334,7 @@ def _structured(kb, raw: dict[str, str]) -> list[dict[str, Any]]:
 def consultation_page(request: Request) -> HTMLResponse:
     """The clinician page: type a scenario, read the recommendation, try what-ifs."""
     kb = _kb(request)
-    status, ctx = consultation_context(kb, list(request.query_params.multi_items()), date.today())
+    status, ctx = consultation_context(kb, list(request.query_params.multi_items()), _today(request))
     return _page("index.html", status, kb=kb, **ctx)
 
 
