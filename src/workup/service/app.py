@@ -79,18 +79,33 @@ class BodyLimit:
                     resp = error_response(BodyTooLarge(f"the request body is over {self.max_bytes} bytes"))
                     await resp(scope, receive, send)
                     return
+        # Read the body here (it is small by construction) so an oversized stream is refused
+        # with 413 before any handler sees it, then replay it to the application.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited():
-            nonlocal seen
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(f"the request body is over {self.max_bytes} bytes")
-            return message
+            if message["type"] != "http.request":
+                break
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.max_bytes:
+                resp = error_response(BodyTooLarge(f"the request body is over {self.max_bytes} bytes"))
+                await resp(scope, receive, send)
+                return
+            chunks.append(body)
+            more = message.get("more_body", False)
+        replayed = False
 
-        await self.app(scope, limited, send)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
