@@ -160,7 +160,7 @@ def test_hardware_failure_what_if_refers_to_the_surgeon(client):
     links = {lbl: href for href, _, lbl in whatif_links(client.get(url(SEED_FACTS)).text)}
     after = client.get(links["Radiographs: hardware failure (broken screw, plate migration, loosening)"]).text
     assert step_nodes(after)[0] == "refer-hardware-failure"
-    assert "Including these findings" in after and "remove" in after
+    assert "Added to the scenario" in after and "remove" in after
 
 
 def test_what_ifs_are_cumulative_mri_contraindicated_after_normal_films(client):
@@ -348,3 +348,16 @@ def test_page_date_defaults_to_the_service_clock(tmp_path):
 
     status, ctx = web.consultation_context(load(), [(f"fact.{k}", v) for k, v in SEED_FACTS.items()], date(2026, 5, 30))
     assert status == 200 and ctx["doc"]["as_of"] == "2026-05-30"
+
+
+def test_result_page_says_who_fits_and_links_where_exclusions_route(client):
+    kb = load()
+    v = kb.variants["cervical-pain-3"]
+    html = client.get(url(SEED_FACTS)).text
+    section = html.split('id="fit-h"')[1].split("</section>")[0]
+    if v.who_fits:
+        assert v.who_fits.split("—")[0].strip() in unescape(section)
+    routed = [x.routes_to for x in v.exclusions if x.routes_to]
+    assert routed
+    for target in routed:
+        assert f'href="/guide/{target}"' in section

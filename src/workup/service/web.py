@@ -288,11 +288,30 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
         for k in sorted(raw) if k not in STRUCTURED
     ]
     topic = kb.topics.get(doc["topic"]["id"]) if doc["topic"] else None
-    faq_ids = [cid for f in (topic.faq if topic else []) for cid in f.citations]
-    refs, by_id = _cite_map(doc, kb, faq_ids)
+    variant = kb.variants.get(doc["variant"]["id"]) if doc["variant"] else None
+    faq = list(topic.faq) if topic else []
+    differentials = list(topic.differentials) if topic else []
+    exclusions = list(variant.exclusions) if variant else []
+    rationales = {r.procedure: r.rationale for r in (variant.ratings if variant else []) if r.rationale}
+    extra_ids = [cid for x in (*faq, *differentials, *exclusions, *rationales.values()) for cid in x.citations]
+    refs, by_id = _cite_map(doc, kb, extra_ids)
+
+    def numbers(ids: list[str]) -> list[int]:
+        return sorted({by_id[c] for c in ids if c in by_id})
+
     ctx["references"] = refs
-    ctx["faq"] = [{"q": f.question, "a": f.answer, "cites": sorted({by_id[c] for c in f.citations if c in by_id})}
-                  for f in (topic.faq if topic else [])]
+    ctx["faq"] = [{"q": f.question, "a": f.answer, "cites": numbers(f.citations)} for f in faq]
+    ctx["differentials"] = [{"name": d.name, "text": d.text, "cites": numbers(d.citations)} for d in differentials]
+    ctx["who_fits"] = variant.who_fits if variant else None
+    ctx["exclusions"] = [
+        {"text": x.text, "cites": numbers(x.citations), "to": x.routes_to,
+         "to_label": (f"{kb.topic_of(x.routes_to).source.title}, Variant {kb.variants[x.routes_to].number}"
+                      if x.routes_to in kb.variants else None)}
+        for x in exclusions
+    ]
+    for p in ctx["procedures"]:
+        st = rationales.get(p["id"])
+        p["why"] = {"text": st.text, "cites": numbers(st.citations)} if st else None
     ctx["topic"] = topic
     ctx["whatifs"] = []
     ctx["svg"] = None

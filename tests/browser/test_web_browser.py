@@ -1,0 +1,207 @@
+"""The clinician page in a real browser: Debian's Chromium driven by Playwright.
+
+A real uvicorn server runs on 127.0.0.1 on a free port. Screenshots are saved under
+artifacts/browser/ (gitignored) for CI to keep. Never runs ``playwright install``:
+CI installs Chromium from Debian packages (scripts/ci/setup-chromium.sh).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SEED_TEXT = ("A 58-year-old man, two years after anterior cervical discectomy and fusion (ACDF) at C5-C6, has had a "
+             "month of increasing, achy neck pain with new tingling radiating down his right arm, similar to his "
+             "pre-operative symptoms. He denies any recent trauma.")
+SEED_FACTS = {
+    "age": "58", "sex": "male", "region": "cervical", "pain": "true", "mechanical_pain": "true",
+    "radiculopathy": "true", "symptom_duration_days": "1mo", "symptoms_increasing": "true",
+    "prior_surgery_cervical": "true", "days_since_surgery": "2y", "anterior_hardware": "true", "trauma": "false",
+}
+USUALLY_APPROPRIATE_V3 = {
+    "Radiography Cervical Spine",
+    "Radiography Cervical Spine Flexion Extension Lateral Views",
+    "MRI Cervical Spine Without IV Contrast",
+    "CT Cervical Spine Without IV Contrast",
+}
+HARDWARE_FAILURE = "Radiographs: hardware failure (broken screw, plate migration, loosening)"
+
+if not CHROMIUM.exists():
+    pytest.skip("/usr/bin/chromium is missing; install it with scripts/ci/setup-chromium.sh", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the test extra) is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _app(tmp: Path):
+    try:
+        from workup.service.app import create_app
+        from workup.service.config import Settings
+    except ImportError:
+        from fastapi import FastAPI
+
+        from workup.service.web import router
+
+        app = FastAPI()
+        app.include_router(router)
+        return app
+    settings = Settings(dev_insecure=True, audit_path=tmp / "audit.sqlite3")
+    return create_app(settings, clock=lambda: datetime(2026, 5, 30, 12, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real uvicorn server with the service app, on a free local port."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(_app(tmp_path_factory.mktemp("web")), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(out), full_page=True)
+    return out
+
+
+def usually_appropriate(page) -> list[str]:
+    return [t.strip() for t in page.locator('table.ratings tr[data-category="usually-appropriate"] th').all_inner_texts()]
+
+
+def first_rows(page, n: int) -> list[str]:
+    return [c for c in page.locator("table.ratings tbody tr").evaluate_all("rs => rs.map(r => r.dataset.category)")][:n]
+
+
+def steps(page) -> list[str]:
+    return page.locator("#next-steps li").evaluate_all("ls => ls.map(l => l.dataset.node)")
+
+
+def facts_url(server: str) -> str:
+    return f"{server}/?" + urlencode([(f"fact.{k}", v) for k, v in SEED_FACTS.items()] + [("as_of", "2026-05-30")])
+
+
+def test_typed_seed_scenario_gives_variant_3_and_a_what_if_changes_the_next_step(server, page):
+    pytest.importorskip("workup.intake.text", reason="the free-text intake (workup.intake.text) is not in this build yet")
+    page.goto(server + "/")
+    page.get_by_label("Scenario").fill(SEED_TEXT)
+    page.get_by_role("button", name="Get recommendation").click()
+    page.wait_for_selector("#result")
+    assert page.locator(".variant-no").inner_text() == "Variant 3"
+    assert "Cervical Pain or Cervical Radiculopathy" in page.locator(".summary .eyebrow").inner_text()
+    assert set(usually_appropriate(page)) == USUALLY_APPROPRIATE_V3
+    assert first_rows(page, 4) == ["usually-appropriate"] * 4
+    negated = page.locator('table.facts tr[data-status="negated"]')
+    assert negated.count() >= 1 and "trauma" in negated.first.inner_text().lower()
+    assert "text=" in page.url  # the scenario is in the address: bookmarkable
+    shot(page, "seed-typed")
+    before = steps(page)
+    assert before[0] == "radiographs"
+    page.get_by_role("link", name=HARDWARE_FAILURE).click()
+    page.wait_for_function("() => document.querySelector('#next-steps li')?.dataset.node === 'refer-hardware-failure'")
+    assert steps(page) != before
+    assert "fact.hardware_failure=true" in page.url
+    assert page.get_by_label("Scenario").input_value() == SEED_TEXT  # nothing to retype
+    shot(page, "seed-typed-hardware-failure")
+
+
+def test_seed_page_from_facts_what_if_updates_in_place_and_back_restores(server, page):
+    page.goto(facts_url(server))
+    assert page.locator(".variant-no").inner_text() == "Variant 3"
+    assert set(usually_appropriate(page)) == USUALLY_APPROPRIATE_V3
+    assert first_rows(page, 4) == ["usually-appropriate"] * 4
+    assert steps(page) == ["radiographs", "flexext"]
+    assert page.locator("svg.wu-pathway g.on").count() == 5
+    shot(page, "seed-facts")
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("link", name="Normal radiographs, persistent arm symptoms").click()
+    page.wait_for_function("() => document.querySelector('#next-steps li')?.dataset.node === 'mri-noncontrast'")
+    assert page.evaluate("window.__sameDocument") is True  # enhanced: no full reload
+    assert "fact.xray_normal=true" in page.url
+    page.get_by_role("link", name="MRI contraindicated").click()
+    page.wait_for_function("() => document.querySelector('#next-steps li')?.dataset.node === 'ct-myelography'")
+    assert page.locator('svg.wu-pathway g.on[data-node="ct-myelography"]').count() == 1
+    shot(page, "seed-facts-mri-contraindicated")
+    page.go_back()
+    page.wait_for_function("() => document.querySelector('#next-steps li')?.dataset.node === 'mri-noncontrast'")
+
+
+def test_what_if_works_with_javascript_off_and_by_keyboard(server, browser):
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(facts_url(server))
+        link = page.get_by_role("link", name=HARDWARE_FAILURE)
+        link.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"fact\.hardware_failure=true"))
+        assert steps(page)[0] == "refer-hardware-failure"
+        assert "Added to the scenario" in page.locator(".applied").inner_text()
+    finally:
+        ctx.close()
+
+
+def test_guide_page_opens_from_the_result_and_prints_without_controls(server, page):
+    page.goto(facts_url(server))
+    page.get_by_role("link", name="Read the guide for this scenario").click()
+    page.wait_for_url(re.compile(r"/guide/cervical-pain-3$"))
+    assert page.locator('.guide-nav a[aria-current="page"]').get_attribute("href") == "/guide/cervical-pain-3"
+    routes = page.locator("section.routes a")
+    assert routes.count() >= 1
+    shot(page, "guide-cervical-pain-3")
+    page.emulate_media(media="print")
+    assert page.locator(".guide-nav").is_hidden()
+    page.emulate_media(media="screen")
+    href = routes.first.get_attribute("href")
+    routes.first.click()
+    page.wait_for_url(re.compile(re.escape(href) + "$"))
+    assert page.locator("article.guide").is_visible()
+    page.goto(server + "/guide/topic/cervical-pain")
+    assert page.locator(".guide-nav ol li").count() >= 3
+    shot(page, "guide-topic-cervical-pain")
