@@ -361,3 +361,26 @@ def test_result_page_says_who_fits_and_links_where_exclusions_route(client):
     assert routed
     for target in routed:
         assert f'href="/guide/{target}"' in section
+
+
+def test_any_query_gives_a_page_or_a_readable_400(tmp_path):
+    """Random fact ids and values from the vocabulary never crash the page."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    kb = load()
+    client = TestClient(make_app(tmp_path), raise_server_exceptions=False)
+    ids = sorted(kb.facts) + ["nope", ""]
+    values = st.one_of(st.sampled_from(["true", "false", "yes", "0", "58", "2y", "6w", "cervical", "", "unknown"]),
+                       st.text(max_size=12))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.sampled_from(ids), values), max_size=6))
+    def check(pairs):
+        r = client.get("/?" + urlencode([(f"fact.{k}", v) for k, v in pairs] + [("as_of", AS_OF)]))
+        assert r.status_code in (200, 400), r.text[:500]
+        assert "Traceback" not in r.text
+        if r.status_code == 400:
+            assert 'role="alert"' in r.text
+
+    check()
