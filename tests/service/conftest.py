@@ -25,10 +25,10 @@ def make_client(tmp_path):
     """Build a TestClient for settings overrides (audit log in tmp_path, fixed clock and ids)."""
     clients = []
 
-    def make(**overrides) -> TestClient:
+    def make(new_id=None, **overrides) -> TestClient:
         base = {"dev_insecure": True, "audit_path": tmp_path / "audit.sqlite3"}
         base.update(overrides)
-        app = create_app(Settings(**base), clock=lambda: NOW, new_id=Ids())
+        app = create_app(Settings(**base), clock=lambda: NOW, new_id=new_id or Ids())
         c = TestClient(app, raise_server_exceptions=False)
         clients.append(app)
         return c

@@ -1,0 +1,155 @@
+"""The audit log: pure records, SQLite (WAL, durable) and PostgreSQL stores, export, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+from typer.testing import CliRunner
+
+from service_helpers import seed_facts
+
+from workup.audit.record import consultation_record, feedback_record, rating_entry
+from workup.audit.store import AuditStore, export_text
+
+POSTGRES_URL = os.environ.get("WORKUP_TEST_POSTGRES_URL", "postgresql+psycopg://workup:workup@127.0.0.1:5432/workup_test")
+AT = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _rec():
+    from workup.engine import evaluate
+    from workup.intake import parse_facts
+    from workup.kb import load
+
+    kb = load()
+    return evaluate(parse_facts(seed_facts(), kb), kb, date(2026, 1, 1), "MRI Cervical Spine Without IV Contrast")
+
+
+def _record(consult_id: str | None = None) -> dict:
+    rec = _rec()
+    return consultation_record(
+        consult_id=consult_id or f"urn:uuid:{uuid.uuid4()}", at=AT, content_version=rec.content_version,
+        hook="order-sign", service="workup-order-sign", hook_instance="hi-1",
+        order_codes=["http://loinc.org|30667-0"], ratings=[rating_entry("http://loinc.org|30667-0", rec, "appropriate")],
+        cards=[{"uuid": str(uuid.uuid4()), "indicator": "info", "suggestions": 0}],
+    )
+
+
+def test_consultation_record_holds_codes_and_ratings_only():
+    r = _record("urn:uuid:1")
+    assert r["created_at"] == "2026-01-01T12:00:00.000Z"
+    assert r["status"] == "rated" and r["variant"] == "cervical-pain-3"
+    assert r["ratings"] == [{"order": "http://loinc.org|30667-0", "status": "rated", "variant": "cervical-pain-3",
+                             "procedure": "mri-cervical-spine-without-iv-contrast", "rating": 7,
+                             "category": "usually-appropriate", "pama": "appropriate"}]
+    assert "facts" not in json.dumps(r)  # no patient facts in the audit log
+
+
+def test_feedback_record_drops_the_free_text_comment():
+    item = {"card": "c1", "outcome": "overridden", "outcomeTimestamp": "t",
+            "overrideReason": {"reason": {"code": "x", "system": "s", "display": "d"}, "userComment": "private words"}}
+    r = feedback_record(item, consult_id="urn:uuid:1", at=AT)
+    assert r["override_code"] == "x" and "private words" not in json.dumps(r)
+
+
+def _exercise(store: AuditStore) -> None:
+    a, b = _record(), _record()
+    store.record_consultation(a)
+    store.record_consultation(b)
+    assert {a["consult_id"], b["consult_id"]} <= store.consult_ids()
+    card = a["cards"][0]["uuid"]
+    assert store.consult_for_card(card) == a["consult_id"]
+    fb = feedback_record({"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-01-01T12:01:00Z"},
+                         consult_id=a["consult_id"], at=AT)
+    assert store.record_feedback(fb) is True
+    assert store.record_feedback(fb) is False  # idempotent
+    got = store.consultation(a["consult_id"])
+    assert got["ratings"] == a["ratings"] and got["order_codes"] == a["order_codes"]
+    assert [f["outcome"] for f in got["feedback"]] == ["accepted"]
+
+
+def test_sqlite_store_uses_wal_and_full_sync(tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    _exercise(store)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    store.close()
+
+
+def test_export_jsonl_and_csv_round_trip(tmp_path):
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    _exercise(store)
+    lines = [json.loads(x) for x in export_text(store, "jsonl").splitlines()]
+    assert len(lines) == 2 and all(x["hook"] == "order-sign" for x in lines)
+    rows = list(csv.DictReader(io.StringIO(export_text(store, "csv"))))
+    assert len(rows) == 2
+    assert json.loads(rows[0]["ratings"])[0]["rating"] == 7
+    store.close()
+
+
+def test_cli_export(tmp_path, monkeypatch):
+    from workup.cli import app
+
+    db = tmp_path / "a.sqlite3"
+    store = AuditStore(f"sqlite:///{db}")
+    store.record_consultation(_record("urn:uuid:cli-1"))
+    store.close()
+    monkeypatch.setenv("WORKUP_AUDIT_PATH", str(db))
+    from workup.service.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["audit-log", "export", "--format", "jsonl"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.stdout.splitlines()[0])["consult_id"] == "urn:uuid:cli-1"
+        out = CliRunner().invoke(app, ["audit-log", "export", "--format", "csv", "--database-url", f"sqlite:///{db}"])
+        assert out.stdout.splitlines()[0].startswith("consult_id,created_at")
+        bad = CliRunner().invoke(app, ["audit-log", "export", "--format", "xml"])
+        assert bad.exit_code == 2
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.postgres
+def test_postgres_store(tmp_path):
+    pytest.importorskip("psycopg")
+    from sqlalchemy import create_engine, text
+
+    try:
+        eng = create_engine(POSTGRES_URL)
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+    except Exception as e:  # no server: skip, CI starts one with scripts/ci/setup-postgres.sh
+        pytest.skip(f"PostgreSQL not available at {POSTGRES_URL.split('@')[-1]}: {type(e).__name__}")
+    store = AuditStore(POSTGRES_URL)
+    _exercise(store)
+    assert len(export_text(store, "jsonl").splitlines()) >= 2
+    store.close()
+
+
+@pytest.mark.postgres
+def test_service_on_postgres(make_client):
+    pytest.importorskip("psycopg")
+    from sqlalchemy import create_engine, text
+
+    try:
+        eng = create_engine(POSTGRES_URL)
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+    except Exception as e:
+        pytest.skip(f"PostgreSQL not available: {type(e).__name__}")
+    from workup.service.deps import new_uuid
+
+    c = make_client(new_id=new_uuid, database_url=POSTGRES_URL)  # the database outlives the test run
+    r = c.post("/v1/recommend", json={"facts": seed_facts(), "order": "MRI Cervical Spine Without IV Contrast"})
+    assert r.status_code == 200
+    rec = c.app.state.workup.store.consultation(r.headers["x-workup-consult-id"])
+    assert rec["ratings"][0]["rating"] == 7
