@@ -226,8 +226,9 @@ def _fake_read(text, kb):
         Fact("days_since_surgery", 730.5, FactOrigin.TEXT), Fact("trauma", False, FactOrigin.TEXT, (ev,)),
     ])
     rows = [
-        {"fact": "radiculopathy", "value": True, "status": "affirmed", "evidence": "tingling radiating down his right arm"},
-        {"fact": "trauma", "value": False, "status": "negated", "evidence": "denies any recent trauma"},
+        {"fact": "radiculopathy", "value": True, "status": "affirmed", "evidence": "new tingling radiating down his right arm",
+         "phrase": "tingling radiating down his right arm"},
+        {"fact": "trauma", "value": False, "status": "negated", "evidence": "He denies any recent trauma.", "phrase": "trauma"},
     ]
     return FakeReading(facts, rows)
 
@@ -240,8 +241,9 @@ def test_text_facts_show_evidence_and_negation_is_marked(client, monkeypatch):
     row = re.search(r'<tr class="status-negated" data-fact="trauma" data-status="negated">(.*?)</tr>', html, re.S)
     assert row, "the negated mention is shown as negated"
     assert '<span class="badge st-negated">negated</span>' in row.group(1)
-    assert "<del>denies any recent trauma</del>" in row.group(1)
-    assert re.search(r'data-fact="radiculopathy" data-status="affirmed">.*?<q>tingling radiating', html, re.S)
+    assert "He denies any recent <del>trauma</del>." in row.group(1)
+    assert re.search(r'data-fact="radiculopathy" data-status="affirmed">.*?new <mark>tingling radiating down his right arm</mark>',
+                     html, re.S)
     assert re.search(r'<span class="variant-no">Variant 3</span>', html)
     # The what-ifs are evaluated over the same reading: following one keeps the text.
     links = whatif_links(html)
@@ -384,3 +386,10 @@ def test_any_query_gives_a_page_or_a_readable_400(tmp_path):
             assert 'role="alert"' in r.text
 
     check()
+
+
+def test_empty_form_fields_redirect_to_the_short_address(client):
+    r = client.get("/?text=&fact.age=58&fact.sex=&fact.region=cervical", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/?fact.age=58&fact.region=cervical"
+    assert client.get("/?text=&fact.sex=", follow_redirects=False).headers["location"] == "/"

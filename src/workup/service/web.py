@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -180,13 +180,19 @@ def _understood(kb, reading: Any) -> list[dict[str, Any]]:
             ev = " · ".join(e.get("text", "") if isinstance(e, dict) else str(e) for e in ev)
         elif isinstance(ev, dict):
             ev = ev.get("text", "")
+        ev = str(ev or "")
         status = str(item.get("status") or item.get("assertion") or "affirmed")
+        phrase = str(item.get("phrase") or "")
+        # Show the sentence with the words that were read picked out in it.
+        at = ev.lower().find(phrase.lower()) if phrase else -1
+        parts = (ev[:at], ev[at:at + len(phrase)], ev[at + len(phrase):]) if at >= 0 else ("", ev, "")
         rows.append({
             "fact": fid,
             "label": fd.label if fd else fid,
             "value": format_value(item.get("value"), fd.unit if fd else None),
             "status": status,
-            "evidence": ev or "",
+            "evidence": ev,
+            "parts": parts,
         })
     return rows
 
@@ -350,11 +356,20 @@ def _structured(kb, raw: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def consultation_page(request: Request) -> HTMLResponse:
+def consultation_page(request: Request) -> Response:
     """The clinician page: type a scenario, read the recommendation, try what-ifs."""
     kb = _kb(request)
-    status, ctx = consultation_context(kb, list(request.query_params.multi_items()), _today(request))
+    params = list(request.query_params.multi_items())
+    if any(not v.strip() for _, v in params):
+        # The form sends its empty fields too: redirect to the short, bookmarkable address.
+        return RedirectResponse(_canonical(params), status_code=303)
+    status, ctx = consultation_context(kb, params, _today(request))
     return _page("index.html", status, kb=kb, **ctx)
+
+
+def _canonical(params: list[tuple[str, str]]) -> str:
+    kept = [(k, v) for k, v in params if v.strip()]
+    return "/?" + urlencode(kept) if kept else "/"
 
 
 # --------------------------------------------------------------------- guide pages
