@@ -361,12 +361,17 @@ def test_golden_case_referring_to_unknown_ids_is_reported():
         "facts": {"region": "cervical", "neck_ache": True},
         "order": "MRI of the soul",
         "expect": {
+            "status": "maybe",
             "variant": "cervical-pain-99",
             "topic": "knee",
-            "procedures": {"MRI Cervical Spine Without IV Contrast": 7, "PET Spine": 5},
-            "next_steps": [{"kind": "imaging", "reference_name": "CT Neck Sideways"}],
+            "pathway": "cervical-postop",
+            "usually_appropriate": ["MRI Cervical Spine Without IV Contrast", "PET Spine"],
+            "first_step": {"kind": "imaging", "reference_name": "CT Neck Sideways"},
+            "next_steps": [{"kind": "consult", "node": "radiographs"}, {"node": "no-imaging"}],
+            "forbid_next": [{"kind": "imaging", "reference_name": "Ultrasound Spine"}],
             "missing_facts": ["trauma", "wobble"],
             "path": ["red-flags", "no-such-node"],
+            "order": {"category": "sometimes-appropriate", "alternatives": ["Radiography Cervical Spine", "X"]},
         },
     }
 
@@ -376,15 +381,28 @@ def test_golden_case_referring_to_unknown_ids_is_reported():
     found = problems({"cases/broken.yaml": fn})
     base = "cases/broken.yaml:cases.0"
     assert found == [
+        {"where": f"{base}.expect.first_step.reference_name", "message": "unknown procedure 'CT Neck Sideways'"},
+        {"where": f"{base}.expect.forbid_next.0.reference_name", "message": "unknown procedure 'Ultrasound Spine'"},
         {"where": f"{base}.expect.missing_facts.1", "message": "unknown fact 'wobble'"},
-        {"where": f"{base}.expect.next_steps.0.reference_name", "message": "unknown procedure 'CT Neck Sideways'"},
-        {"where": f"{base}.expect.path.1", "message": "unknown pathway node 'no-such-node'"},
-        {"where": f"{base}.expect.procedures.PET Spine", "message": "unknown procedure 'PET Spine'"},
+        {"where": f"{base}.expect.next_steps.0.kind", "message": "unknown step kind 'consult'"},
+        {"where": f"{base}.expect.next_steps.1.node", "message": "unknown node 'no-imaging' in pathway 'cervical-postop'"},
+        {"where": f"{base}.expect.order.alternatives.1", "message": "unknown procedure 'X'"},
+        {"where": f"{base}.expect.order.category", "message": "unknown category 'sometimes-appropriate'"},
+        {"where": f"{base}.expect.path.1", "message": "unknown node 'no-such-node' in pathway 'cervical-postop'"},
+        {"where": f"{base}.expect.status", "message": "unknown status 'maybe'"},
         {"where": f"{base}.expect.topic", "message": "unknown topic 'knee'"},
+        {"where": f"{base}.expect.usually_appropriate.1", "message": "unknown procedure 'PET Spine'"},
         {"where": f"{base}.expect.variant", "message": "unknown variant 'cervical-pain-99'"},
         {"where": f"{base}.facts.neck_ache", "message": "unknown fact 'neck_ache'"},
         {"where": f"{base}.order", "message": "unknown procedure 'MRI of the soul'"},
     ]
+
+
+def test_golden_case_with_unknown_pathway_is_reported():
+    def fn(_: Any) -> dict:
+        return {"schema_version": 1, "cases": [{"id": "x", "facts": {}, "expect": {"status": "rated", "pathway": "neck-magic"}}]}
+
+    assert problems({"cases/x.yaml": fn}) == [{"where": "cases/x.yaml:cases.0.expect.pathway", "message": "unknown pathway 'neck-magic'"}]
 
 
 def test_every_problem_is_reported_not_just_the_first():

@@ -36,6 +36,7 @@ from workup.kb.schema import (
     VariantsFile,
     duration_days,
 )
+from workup.types import Status, StepKind
 
 # ACR: 7-9 usually appropriate, 4-6 may be appropriate (with or without disagreement), 1-3 usually not.
 _CATEGORY_RATINGS = {
@@ -44,6 +45,8 @@ _CATEGORY_RATINGS = {
     "may-be-appropriate-disagreement": range(4, 7),
     "usually-not-appropriate": range(1, 4),
 }
+_STATUSES = frozenset(s.value for s in Status)
+_STEP_KINDS = frozenset(k.value for k in StepKind)
 _RRL = re.compile(r"^(O 0 mSv|☢+ \S.* mSv|Varies)$")
 
 Problem = dict[str, str]
@@ -317,10 +320,12 @@ class _Linter:
     def case(self, case: dict[str, Any]) -> None:
         """Check the ids a golden case refers to.
 
-        A case has ``facts`` (fact id → value) and ``expect`` with any of ``variant``,
-        ``topic``, ``procedures`` / ``ratings`` (procedure ids or names, as a list or the
-        keys of a mapping), ``next_steps`` (items naming a ``procedure`` or
-        ``reference_name``), ``missing_facts`` (fact ids), ``path`` (pathway node ids).
+        A case has ``facts`` (fact id → value), optionally ``order`` (a procedure name), and
+        ``expect`` with any of: ``status``, ``variant``, ``topic``, ``pathway``;
+        ``usually_appropriate`` / ``may_be_appropriate`` / ``procedures`` (procedure names,
+        a list or the keys of a mapping); ``first_step``, ``next_steps``, ``forbid_next``
+        (steps naming a ``kind``, ``node``, ``reference_name``); ``missing_facts`` (fact
+        ids); ``path`` (pathway node ids); ``order`` (``category``, ``alternatives``).
         """
         file, base = case["_file"], f"cases.{case['_index']}"
         facts = case.get("facts")
@@ -335,39 +340,56 @@ class _Linter:
             self.add(file, f"{base}.order", f"unknown procedure {order!r}")
         expect = case.get("expect")
         if not isinstance(expect, dict):
+            self.add(file, f"{base}.expect", "a case needs an expect mapping")
             return
         ep = f"{base}.expect"
-        v = expect.get("variant")
-        if isinstance(v, str) and v not in self.kb.variants:
-            self.add(file, f"{ep}.variant", f"unknown variant {v!r}")
-        t = expect.get("topic")
-        if isinstance(t, str) and t not in self.kb.topics:
-            self.add(file, f"{ep}.topic", f"unknown topic {t!r}")
-        for key in ("procedures", "ratings"):
+        status = expect.get("status")
+        if status is not None and status not in _STATUSES:
+            self.add(file, f"{ep}.status", f"unknown status {status!r}")
+        for key, known, kind in (("variant", self.kb.variants, "variant"), ("topic", self.kb.topics, "topic"),
+                                 ("pathway", self.kb.pathways, "pathway")):
+            v = expect.get(key)
+            if v is not None and v not in known:
+                self.add(file, f"{ep}.{key}", f"unknown {kind} {v!r}")
+        pw = self.kb.pathways.get(expect.get("pathway", ""))
+        nodes = set(pw.nodes) if pw is not None else {n for p in self.kb.pathways.values() for n in p.nodes}
+        where_nodes = f"pathway {pw.id!r}" if pw is not None else "any pathway"
+
+        def procedure(path: str, name: Any) -> None:
+            if isinstance(name, str) and self.kb.procedure_by_name(name) is None:
+                self.add(file, path, f"unknown procedure {name!r}")
+
+        def step(path: str, st: Any) -> None:
+            if not isinstance(st, dict):
+                self.add(file, path, "a step must be a mapping (kind, node, reference_name, urgency)")
+                return
+            if "kind" in st and st["kind"] not in _STEP_KINDS:
+                self.add(file, f"{path}.kind", f"unknown step kind {st['kind']!r}")
+            for nk in ("reference_name", "procedure"):
+                procedure(f"{path}.{nk}", st.get(nk))
+            node = st.get("node")
+            if isinstance(node, str) and node not in nodes and not node.startswith("default:"):
+                self.add(file, f"{path}.node", f"unknown node {node!r} in {where_nodes}")
+
+        for key in ("usually_appropriate", "may_be_appropriate", "procedures", "ratings"):
             items = expect.get(key)
-            names: list[tuple[str, Any]] = []
             if isinstance(items, dict):
-                names = [(f"{ep}.{key}.{k}", k) for k in items]
+                for k in items:
+                    procedure(f"{ep}.{key}.{k}", k)
             elif isinstance(items, list):
                 for j, it in enumerate(items):
-                    if isinstance(it, str):
-                        names.append((f"{ep}.{key}.{j}", it))
-                    elif isinstance(it, dict):
+                    if isinstance(it, dict):
                         for nk in ("procedure", "reference_name", "name", "id"):
-                            if isinstance(it.get(nk), str):
-                                names.append((f"{ep}.{key}.{j}.{nk}", it[nk]))
-            for p, name in names:
-                if self.kb.procedure_by_name(name) is None:
-                    self.add(file, p, f"unknown procedure {name!r}")
-        steps = expect.get("next_steps")
-        if isinstance(steps, list):
-            for j, st in enumerate(steps):
-                if not isinstance(st, dict):
-                    continue
-                for nk in ("procedure", "reference_name"):
-                    name = st.get(nk)
-                    if isinstance(name, str) and self.kb.procedure_by_name(name) is None:
-                        self.add(file, f"{ep}.next_steps.{j}.{nk}", f"unknown procedure {name!r}")
+                            procedure(f"{ep}.{key}.{j}.{nk}", it.get(nk))
+                    else:
+                        procedure(f"{ep}.{key}.{j}", it)
+        if "first_step" in expect:
+            step(f"{ep}.first_step", expect["first_step"])
+        for key in ("next_steps", "forbid_next"):
+            items = expect.get(key)
+            if isinstance(items, list):
+                for j, st in enumerate(items):
+                    step(f"{ep}.{key}.{j}", st)
         missing = expect.get("missing_facts")
         if isinstance(missing, list):
             for j, m in enumerate(missing):
@@ -376,7 +398,13 @@ class _Linter:
                     self.add(file, f"{ep}.missing_facts.{j}", f"unknown fact {fid!r}")
         path = expect.get("path")
         if isinstance(path, list):
-            nodes = {n for pw in self.kb.pathways.values() for n in pw.nodes}
             for j, nid in enumerate(path):
                 if isinstance(nid, str) and nid not in nodes:
-                    self.add(file, f"{ep}.path.{j}", f"unknown pathway node {nid!r}")
+                    self.add(file, f"{ep}.path.{j}", f"unknown node {nid!r} in {where_nodes}")
+        eo = expect.get("order")
+        if isinstance(eo, dict):
+            if "category" in eo and eo["category"] not in _CATEGORY_RATINGS:
+                self.add(file, f"{ep}.order.category", f"unknown category {eo['category']!r}")
+            if isinstance(eo.get("alternatives"), list):
+                for j, name in enumerate(eo["alternatives"]):
+                    procedure(f"{ep}.order.alternatives.{j}", name)
