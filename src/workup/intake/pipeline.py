@@ -1,0 +1,145 @@
+"""The medspaCy pipeline behind the free-text reader, built once per process.
+
+Lean by design: spaCy's blank English tokenizer (``nlp.make_doc``, no model download), a
+rule-based sentence splitter, medspaCy's :class:`TargetMatcher` (regex target rules from
+``rules/targets.yaml``) and medspaCy's :class:`ConText` (cues from ``rules/context.yaml``).
+Overlapping target matches are pruned within a layer only, so a course word ("new") and a
+finding ("new weakness") can both be read.
+
+spaCy and medspaCy are imported here, on first use, never when ``workup.intake`` is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from workup.intake.lexicon import Lexicon, load_lexicon
+
+_LOCK = threading.Lock()
+_PIPELINE: "Pipeline | None" = None
+_SENT_END = frozenset({".", "!", "?", ";"})
+GROUP = "workup_targets"
+
+
+def _quiet_pyrush() -> None:
+    """PyRuSH logs every sentence at DEBUG level through loguru (to stderr): silence it."""
+    try:
+        from loguru import logger
+
+        logger.disable("PyRuSH")
+    except ImportError:  # pragma: no cover - loguru comes with medspaCy
+        pass
+    logging.getLogger("PyRuSH").setLevel(logging.WARNING)
+
+
+@dataclass
+class Pipeline:
+    """The spaCy language object, target matcher and ConText component."""
+
+    nlp: Any
+    matcher: Any
+    context: Any
+    lexicon: Lexicon
+
+    def doc(self, text: str) -> Any:
+        """Tokenize, split sentences, match targets (pruned per layer) and apply ConText."""
+        doc = self.nlp.make_doc(text)
+        split_sentences(doc)
+        spans = self.matcher(doc)
+        doc.spans[GROUP] = prune(spans, self.lexicon)
+        self.context(doc)
+        return doc
+
+
+def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
+    """The ConText categories that really apply to a target span.
+
+    Applies two limits on top of medspaCy's scopes: a terminating cue ("but", "however",
+    "now has") between a cue and the target ends the cue's reach (medspaCy 1.3 does not
+    apply terminators whose scope contains the cue's), and a negation does not run across a
+    comma into a finding that states its own polarity ("no tenderness, able to rotate").
+    """
+    mods = span._.modifiers
+    if not mods:
+        return set()
+    graph = doc._.context_graph
+    stops = [m.modifier_span[0] for m in graph.modifiers if m.direction == "TERMINATE"]
+    spec = lexicon.by_id.get(span.label_)
+    list_negation = spec.list_negation if spec is not None else True
+    out: set[str] = set()
+    for m in mods:
+        a, b = m.modifier_span
+        lo, hi = (b, span.start) if a < span.start else (span.end, a)
+        if any(lo <= t < hi for t in stops):
+            continue
+        if m.category == "NEGATED_EXISTENCE" and not list_negation and lo < hi:
+            if any(doc[i].text == "," for i in range(lo, hi)):
+                continue
+        out.add(m.category)
+    return out
+
+
+def split_sentences(doc: Any) -> None:
+    """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines."""
+    start = True
+    for tok in doc:
+        tok.is_sent_start = start
+        t = tok.text
+        start = (t in _SENT_END and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (
+            tok.is_space and "\n" in t
+        )
+
+
+def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
+    """Keep the longest non-overlapping matches within each layer; order by position."""
+    by_layer: dict[str, list[Any]] = {}
+    for s in spans:
+        by_layer.setdefault(lexicon.by_id[s.label_].layer, []).append(s)
+    kept: list[Any] = []
+    for layer in sorted(by_layer):
+        taken: list[tuple[int, int]] = []
+        for s in sorted(by_layer[layer], key=lambda s: (-(s.end_char - s.start_char), s.start_char, s.label_)):
+            if any(s.start < e and b < s.end for b, e in taken):
+                continue
+            taken.append((s.start, s.end))
+            kept.append(s)
+    kept.sort(key=lambda s: (s.start_char, s.end_char, s.label_))
+    return kept
+
+
+def get_pipeline(fact_ids: frozenset[str] | None = None) -> Pipeline:
+    """Return the process-wide pipeline, building it on first use (thread-safe)."""
+    global _PIPELINE
+    if _PIPELINE is not None:
+        return _PIPELINE
+    with _LOCK:
+        if _PIPELINE is None:
+            _PIPELINE = _build(load_lexicon(fact_ids))
+    return _PIPELINE
+
+
+def _build(lexicon: Lexicon) -> Pipeline:
+    _quiet_pyrush()
+    import spacy
+    from medspacy.context import ConText, ConTextRule
+    from medspacy.target_matcher import TargetMatcher, TargetRule
+
+    nlp = spacy.blank("en")
+    matcher = TargetMatcher(nlp, result_type=None, prune=False)
+    matcher.add([TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets])
+    # prune_on_target_overlap is what medspaCy 1.3 passes on as "drop a cue that overlaps a
+    # target" (so "no" inside "CT showed no fracture" is part of the finding, not a negation).
+    context = ConText(
+        nlp, rules=None, input_span_type="group", span_group_name=GROUP, prune_on_target_overlap=True
+    )
+    rules = []
+    for c in lexicon.context:
+        kwargs: dict[str, Any] = {"direction": c.direction}
+        if c.max_scope is not None and c.direction not in ("TERMINATE", "PSEUDO"):
+            kwargs["max_scope"] = c.max_scope
+        rules.append(ConTextRule(c.literal, c.category, **kwargs))
+    context.add(rules)
+    return Pipeline(nlp, matcher, context, lexicon)
