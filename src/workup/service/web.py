@@ -78,7 +78,7 @@ def format_value(value: Any, unit: str | None = None) -> str:
     if unit == "days" and isinstance(value, (int, float)):
         d = float(value)
         for size, name in ((365.25, "year"), (30.4375, "month"), (7.0, "week")):
-            if d >= size * (2 if name != "year" else 1) and math.isclose(d / size, round(d / size), abs_tol=0.05):
+            if d >= size and math.isclose(d / size, round(d / size), abs_tol=0.05):
                 n = round(d / size)
                 return f"{n} {name}{'s' if n != 1 else ''}"
         n = round(d)
@@ -167,11 +167,27 @@ def _run(kb, text: str | None, reading: Any, facts: dict[str, Any], as_of: date)
     return evaluate(parse_facts(facts, kb).merged_over(base), kb, as_of)
 
 
+CONTEXT_CHARS = 36  # characters of the sentence shown either side of the words read
+
+
+def _snippet(sentence: str, phrase: str) -> tuple[str, str, str]:
+    """(before, words, after) with the sentence clipped around the words that were read."""
+    at = sentence.lower().find(phrase.lower()) if phrase else -1
+    if at < 0:
+        return "", sentence, ""
+    before, words, after = sentence[:at], sentence[at:at + len(phrase)], sentence[at + len(phrase):]
+    if len(before) > CONTEXT_CHARS:
+        before = "…" + before[-CONTEXT_CHARS:].split(" ", 1)[-1]
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS].rsplit(" ", 1)[0] + "…"
+    return before, words, after
+
+
 def _understood(kb, reading: Any) -> list[dict[str, Any]]:
-    """Rows for "what was understood": fact label, value, status and the words behind it."""
+    """Rows for "what was understood": one per fact, value and status, with the words behind it."""
     if reading is None:
         return []
-    rows = []
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for item in reading.to_list():
         fid = item.get("fact") or item.get("id") or ""
         fd = kb.facts.get(fid)
@@ -182,19 +198,14 @@ def _understood(kb, reading: Any) -> list[dict[str, Any]]:
             ev = ev.get("text", "")
         ev = str(ev or "")
         status = str(item.get("status") or item.get("assertion") or "affirmed")
-        phrase = str(item.get("phrase") or "")
-        # Show the sentence with the words that were read picked out in it.
-        at = ev.lower().find(phrase.lower()) if phrase else -1
-        parts = (ev[:at], ev[at:at + len(phrase)], ev[at + len(phrase):]) if at >= 0 else ("", ev, "")
-        rows.append({
-            "fact": fid,
-            "label": fd.label if fd else fid,
-            "value": format_value(item.get("value"), fd.unit if fd else None),
-            "status": status,
-            "evidence": ev,
-            "parts": parts,
+        value = format_value(item.get("value"), fd.unit if fd else None)
+        row = rows.setdefault((fid, value, status), {
+            "fact": fid, "label": fd.label if fd else fid, "value": value, "status": status, "mentions": [],
         })
-    return rows
+        mention = _snippet(ev, str(item.get("phrase") or ""))
+        if mention not in row["mentions"]:
+            row["mentions"].append(mention)
+    return list(rows.values())
 
 
 def _cite_map(doc: dict[str, Any], kb, extra_ids: list[str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
