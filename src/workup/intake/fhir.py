@@ -1,0 +1,257 @@
+"""FHIR R4 Bundle → facts and the ordered procedures, parsed with ``fhir.resources`` (R4B).
+
+Read from the Bundle:
+
+- ``Patient``: age from ``birthDate`` on the consultation date, sex from ``gender``;
+- ``Condition``: ICD-10-CM codings through :mod:`workup.intake.icd10`, and the condition's
+  text and notes through the free-text reader (refuted or entered-in-error conditions are
+  skipped; provisional or differential ones are read as suspected);
+- ``Procedure``: the operation's name as a prior surgery, its date as ``surgery_date``;
+- ``Observation``: the observation's name with "elevated" when flagged high, its text value
+  and notes;
+- ``ServiceRequest``: the order (returned as the second value), ``reasonCode``,
+  ``reasonReference`` (resolved within the Bundle) and notes.
+
+Lenient where real senders are sloppy: a Bundle without ``type`` is accepted (the CDS Hooks
+sandbox omits it). Anything else invalid is an :class:`IntakeError` naming the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from workup.errors import IntakeError
+from workup.intake.icd10 import facts_from_codes, normalize
+from workup.kb.load import KnowledgeBase
+from workup.types import Evidence, Fact, FactOrigin, Facts, FactValue
+
+_ICD_SYSTEM = re.compile(r"icd-?10", re.I)
+_HIGH = {"H", "HH", "HU", "A", "AA", ">"}
+_SKIP_VERIFICATION = {"refuted", "entered-in-error"}
+_SUSPECTED_VERIFICATION = {"provisional", "differential", "unconfirmed"}
+_SKIP_STATUS = {"not-done", "entered-in-error", "revoked"}
+
+
+def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None) -> tuple[Facts, list[str]]:
+    """Read a FHIR R4 Bundle into facts, and list the orders it carries.
+
+    Args:
+        bundle: the Bundle as parsed JSON.
+        kb: the knowledge base (fact vocabulary).
+        as_of: the consultation date; needed to turn ``birthDate`` into an age.
+
+    Returns:
+        The facts (origin ``fhir``, each with its resource as evidence source) and the display
+        names (or codes) of the ServiceRequests, in Bundle order.
+
+    Raises:
+        IntakeError: the input is not a valid FHIR R4 Bundle.
+    """
+    parsed = _parse(bundle)
+    by_ref: dict[str, Any] = {}
+    for e in parsed.entry or []:
+        r = e.resource
+        if r is not None and getattr(r, "id", None):
+            by_ref[f"{r.get_resource_type()}/{r.id}"] = r
+    codes: list[tuple[str, str]] = []
+    segments: list[tuple[str, str]] = []
+    orders: list[str] = []
+    given: list[Fact] = []
+    for e in parsed.entry or []:
+        r = e.resource
+        if r is None:
+            continue
+        kind = r.get_resource_type()
+        src = f"fhir:{kind}/{r.id}" if getattr(r, "id", None) else f"fhir:{kind}"
+        if kind == "Patient":
+            given.extend(_patient(r, src, as_of))
+        elif kind == "Condition":
+            _condition(r, src, codes, segments)
+        elif kind == "Procedure":
+            status = getattr(r, "status", None)
+            if status in _SKIP_STATUS:
+                continue
+            name = _concept_text(getattr(r, "code", None))
+            if name:
+                segments.append((f"Prior {name}.", src))
+            when = _procedure_date(r)
+            if when is not None:
+                given.append(Fact("surgery_date", when, FactOrigin.FHIR, (Evidence(f"{name or 'procedure'} on {when.isoformat()}", source=src),)))
+        elif kind == "Observation":
+            _observation(r, src, segments)
+        elif kind == "ServiceRequest":
+            if getattr(r, "status", None) in _SKIP_STATUS:
+                continue
+            name = _concept_text(getattr(r, "code", None)) or _first_code(getattr(r, "code", None))
+            if name:
+                orders.append(name)
+            for cc in getattr(r, "reasonCode", None) or []:
+                _codeable(cc, src, codes, segments, suspected=False)
+            for ref in getattr(r, "reasonReference", None) or []:
+                target = by_ref.get(getattr(ref, "reference", "") or "")
+                if target is None and getattr(ref, "display", None):
+                    segments.append((f"{ref.display}.", src))
+            for note in getattr(r, "note", None) or []:
+                if getattr(note, "text", None):
+                    segments.append((note.text, src))
+    return _combine(kb, codes, segments, given), orders
+
+
+def _parse(bundle: Any) -> Any:
+    if not isinstance(bundle, dict):
+        raise IntakeError("a FHIR Bundle must be a JSON object", code="IN240")
+    if bundle.get("resourceType") != "Bundle":
+        raise IntakeError(f"expected resourceType 'Bundle', got {bundle.get('resourceType')!r}", code="IN241")
+    data = dict(bundle)
+    data.setdefault("type", "collection")
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        return Bundle.model_validate(data)
+    except ValidationError as e:
+        details = [{"where": ".".join(str(p) for p in err.get("loc", ())), "message": str(err.get("msg", ""))} for err in e.errors()[:20]]
+        raise IntakeError(f"not a valid FHIR R4 Bundle ({e.error_count()} problem(s))", code="IN242", details=details) from None
+    except (TypeError, ValueError, KeyError) as e:
+        raise IntakeError(f"not a valid FHIR R4 Bundle: {e}", code="IN242") from None
+
+
+def _patient(r: Any, src: str, as_of: date | None) -> list[Fact]:
+    out: list[Fact] = []
+    birth = getattr(r, "birthDate", None)
+    if isinstance(birth, str):
+        try:
+            birth = date.fromisoformat(birth[:10]) if len(birth) >= 10 else None
+        except ValueError:
+            birth = None
+    if isinstance(birth, date) and as_of is not None and birth <= as_of:
+        years = as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+        out.append(Fact("age", float(years), FactOrigin.FHIR, (Evidence(f"born {birth.isoformat()}, {years} on {as_of.isoformat()}", source=src),)))
+    gender = getattr(r, "gender", None)
+    if gender in ("male", "female", "other"):
+        out.append(Fact("sex", gender, FactOrigin.FHIR, (Evidence(f"gender {gender}", source=src),)))
+    return out
+
+
+def _condition(r: Any, src: str, codes: list[tuple[str, str]], segments: list[tuple[str, str]]) -> None:
+    ver = _first_code(getattr(r, "verificationStatus", None))
+    if ver in _SKIP_VERIFICATION:
+        return
+    _codeable(getattr(r, "code", None), src, codes, segments, suspected=ver in _SUSPECTED_VERIFICATION)
+    for note in getattr(r, "note", None) or []:
+        if getattr(note, "text", None):
+            segments.append((note.text, src))
+
+
+def _codeable(cc: Any, src: str, codes: list[tuple[str, str]], segments: list[tuple[str, str]], suspected: bool) -> None:
+    if cc is None:
+        return
+    coded = False
+    for coding in getattr(cc, "coding", None) or []:
+        system = str(getattr(coding, "system", "") or "")
+        code = getattr(coding, "code", None)
+        if code and _ICD_SYSTEM.search(system) and not suspected:
+            codes.append((normalize(str(code)), src))
+            coded = True
+    text = _concept_text(cc)
+    if text and (not coded or getattr(cc, "text", None)):
+        segments.append((f"Suspected {text}." if suspected else f"{text}.", src))
+
+
+def _observation(r: Any, src: str, segments: list[tuple[str, str]]) -> None:
+    if getattr(r, "status", None) in ("entered-in-error", "cancelled"):
+        return
+    name = _concept_text(getattr(r, "code", None))
+    flags = {str(_first_code(i)) for i in getattr(r, "interpretation", None) or []}
+    if name and flags & _HIGH:
+        segments.append((f"Elevated {name}.", src))
+    value = getattr(r, "valueString", None) or _concept_text(getattr(r, "valueCodeableConcept", None))
+    if value:
+        segments.append((f"{name}: {value}." if name else f"{value}.", src))
+    for note in getattr(r, "note", None) or []:
+        if getattr(note, "text", None):
+            segments.append((note.text, src))
+
+
+def _concept_text(cc: Any) -> str | None:
+    if cc is None:
+        return None
+    if getattr(cc, "text", None):
+        return str(cc.text)
+    for coding in getattr(cc, "coding", None) or []:
+        if getattr(coding, "display", None):
+            return str(coding.display)
+    return None
+
+
+def _first_code(cc: Any) -> str | None:
+    if cc is None:
+        return None
+    for coding in getattr(cc, "coding", None) or []:
+        if getattr(coding, "code", None):
+            return str(coding.code)
+    return None
+
+
+def _procedure_date(r: Any) -> date | None:
+    when = getattr(r, "performedDateTime", None)
+    if when is None and getattr(r, "performedPeriod", None) is not None:
+        when = r.performedPeriod.start
+    if isinstance(when, datetime):
+        return when.date()
+    if isinstance(when, date):
+        return when
+    if isinstance(when, str) and len(when) >= 10:
+        try:
+            return date.fromisoformat(when[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tuple[str, str]], given: list[Fact]) -> Facts:
+    cands: dict[str, list[Fact]] = {}
+    if codes:
+        coded = facts_from_codes([c for c, _ in codes], kb)
+        src = {c: s for c, s in codes}
+        for f in coded.values():
+            ev = tuple(Evidence(e.text, assertion=e.assertion, source=f"{src.get(e.source.split(':', 1)[1], 'fhir')} ({e.source})") for e in f.evidence)
+            cands.setdefault(f.id, []).append(Fact(f.id, f.value, FactOrigin.FHIR, ev))
+    if segments:
+        from workup.intake.text import read
+
+        text = ""
+        bounds: list[tuple[int, int, str]] = []
+        for seg, src in segments:
+            seg = " ".join(seg.split())
+            start = len(text)
+            text += seg + "\n\n"
+            bounds.append((start, start + len(seg), src))
+        reading = read(text, kb)
+        for f in reading.facts.values():
+            ev = tuple(Evidence(e.text, e.start, e.end, e.assertion, _source(e.start, bounds)) for e in f.evidence)
+            cands.setdefault(f.id, []).append(Fact(f.id, f.value, FactOrigin.FHIR, ev))
+    for f in given:
+        cands.setdefault(f.id, []).append(f)
+    out: list[Fact] = []
+    for fid in sorted(cands):
+        fs = cands[fid]
+        fd = kb.facts.get(fid)
+        if fd is not None and fd.type == "bool":
+            value: FactValue = any(f.value is True for f in fs)
+        else:
+            value = fs[0].value
+        ev = tuple(e for f in fs if f.value == value for e in f.evidence)
+        out.append(Fact(fid, value, FactOrigin.FHIR, ev))
+    return Facts(out)
+
+
+def _source(start: int | None, bounds: list[tuple[int, int, str]]) -> str:
+    if start is None:
+        return "fhir"
+    for a, b, src in bounds:
+        if a <= start < b + 2:
+            return src
+    return "fhir"
