@@ -58,6 +58,7 @@ class TargetSpec:
     blanket: str | None = None
     default: Mapping[str, Any] = field(default_factory=dict)
     list_negation: bool = True
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def load_lexicon(fact_ids: frozenset[str] | None = None) -> Lexicon:
         seen.add(rid)
         unknown = set(r) - {
             "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
-            "region_rank", "surgery", "value", "blanket", "default", "list_negation",
+            "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples",
         }
         if unknown:
             problems.append({"where": where, "message": f"unknown key(s) {sorted(unknown)}"})
@@ -167,11 +168,13 @@ def load_lexicon(fact_ids: frozenset[str] | None = None) -> Lexicon:
                 blanket=r.get("blanket"),
                 default=default,
                 list_negation=bool(r.get("list_negation", True)),
+                examples=tuple(str(x) for x in r.get("examples") or ()),
             )
         )
     craw = _read("context.yaml")
     defaults = craw.get("defaults") or {}
     context: list[ContextSpec] = []
+    seen_cues: set[str] = set()
     for i, r in enumerate(craw.get("rules") or []):
         cat = r.get("category")
         if cat not in CONTEXT_CATEGORIES:
@@ -179,6 +182,10 @@ def load_lexicon(fact_ids: frozenset[str] | None = None) -> Lexicon:
             continue
         scope = r.get("max_scope", (defaults.get(cat) or {}).get("max_scope"))
         for lit in r.get("literals") or []:
+            key = str(lit).lower()
+            if key in seen_cues:
+                problems.append({"where": f"intake/rules/context.yaml rules[{i}]", "message": f"cue {lit!r} is listed twice (use BIDIRECTIONAL)"})
+            seen_cues.add(key)
             context.append(ContextSpec(str(lit), cat, r.get("direction", "BIDIRECTIONAL"), scope))
     values = _read("values.yaml")
     if problems:

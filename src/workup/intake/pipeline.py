@@ -22,6 +22,7 @@ _LOCK = threading.Lock()
 _PIPELINE: "Pipeline | None" = None
 _SENT_END = frozenset({".", "!", "?", ";"})
 GROUP = "workup_targets"
+_SENTINEL = "workup-sentinel"
 
 
 def _quiet_pyrush() -> None:
@@ -97,6 +98,8 @@ def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
     """Keep the longest non-overlapping matches within each layer; order by position."""
     by_layer: dict[str, list[Any]] = {}
     for s in spans:
+        if s.label_ == _SENTINEL:
+            continue
         by_layer.setdefault(lexicon.by_id[s.label_].layer, []).append(s)
     kept: list[Any] = []
     for layer in sorted(by_layer):
@@ -130,6 +133,9 @@ def _build(lexicon: Lexicon) -> Pipeline:
     nlp = spacy.blank("en")
     matcher = TargetMatcher(nlp, result_type=None, prune=False)
     matcher.add([TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets])
+    # Every target rule is a regex; one token pattern that cannot match keeps spaCy's token
+    # matcher from warning (W036, "no patterns") on every call.
+    matcher.add(TargetRule(_SENTINEL, _SENTINEL, pattern=[{"TEXT": "\u2063\u2063\u2063"}]))
     # prune_on_target_overlap is what medspaCy 1.3 passes on as "drop a cue that overlaps a
     # target" (so "no" inside "CT showed no fracture" is part of the finding, not a negation).
     context = ConText(
@@ -141,5 +147,6 @@ def _build(lexicon: Lexicon) -> Pipeline:
         if c.max_scope is not None and c.direction not in ("TERMINATE", "PSEUDO"):
             kwargs["max_scope"] = c.max_scope
         rules.append(ConTextRule(c.literal, c.category, **kwargs))
+    rules.append(ConTextRule(_SENTINEL, "PSEUDO", pattern=[{"TEXT": "\u2063\u2063\u2063"}], direction="PSEUDO"))
     context.add(rules)
     return Pipeline(nlp, matcher, context, lexicon)

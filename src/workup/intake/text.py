@@ -369,8 +369,11 @@ def _items(mentions: list[Mention], col: _Collector, facts: Facts) -> list[dict]
                     continue
                 seen.add((fid, v))
                 items.append({"fact": fid, "value": _jsonable(v), **base})
-        elif m.status in (Assertion.FAMILY, Assertion.HYPOTHETICAL, Assertion.NEGATED, Assertion.POSSIBLE) and spec.facts:
-            for fid in sorted(spec.facts):
+        elif m.status in (Assertion.FAMILY, Assertion.HYPOTHETICAL, Assertion.NEGATED, Assertion.POSSIBLE):
+            names = sorted(spec.facts)
+            if spec.surgery is not None:
+                names = [_PRIOR_REGION[r] for pat, r in _REGION_WORDS if pat.search(m.phrase)][:1] or ["surgery_type"]
+            for fid in names:
                 items.append({"fact": fid, "value": None, **base})
     items.extend(extra)
     items.sort(key=lambda i: (i["start"] if i["start"] is not None else -1, i["end"] or 0, i["fact"]))
