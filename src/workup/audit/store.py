@@ -2,15 +2,20 @@
 
 Every write is committed before it returns, so a consultation the service has answered
 survives a crash of the process (SIGKILL) and, with ``synchronous=FULL``, of the machine.
+Writes from concurrent requests are group-committed: one writer thread takes every write
+waiting in the queue, commits them in one transaction (one fsync), then releases each
+caller; a failed commit fails every write in it, so nothing is acknowledged unless stored.
 Feedback is idempotent: the same item sent twice is stored once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import json
+import queue
 import threading
 from pathlib import Path
 from typing import Any, Iterator, TextIO
@@ -84,6 +89,88 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+class _Pending:
+    __slots__ = ("fn", "done", "result", "error", "notify")
+
+    def __init__(self, fn, notify=None) -> None:
+        self.fn = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.notify = notify  # called from the writer thread once the batch is committed (or failed)
+
+
+class GroupWriter:
+    """One thread that commits queued writes in batches (one transaction per batch)."""
+
+    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.queue: queue.Queue[_Pending | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="workup-audit-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, fn) -> Any:
+        """Run ``fn(connection)`` in the next committed batch; return its result once durable."""
+        item = _Pending(fn)
+        self.queue.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    async def asubmit(self, fn) -> Any:
+        """Like :meth:`submit`, awaiting the commit without holding a thread."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
+
+        def notify(item: _Pending) -> None:
+            def settle() -> None:
+                if fut.done():
+                    return
+                if item.error is not None:
+                    fut.set_exception(item.error)
+                else:
+                    fut.set_result(item.result)
+
+            loop.call_soon_threadsafe(settle)
+
+        self.queue.put(_Pending(fn, notify))
+        return await fut
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            try:
+                with self.engine.begin() as conn:
+                    for item in batch:
+                        item.result = item.fn(conn)
+            except BaseException as e:  # the whole batch was rolled back: none of it is acknowledged
+                for item in batch:
+                    item.error = e
+            for item in batch:
+                item.done.set()
+                if item.notify is not None:
+                    item.notify(item)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=10)
+
+
 class AuditStore:
     """Append-only audit log over SQLAlchemy."""
 
@@ -106,18 +193,21 @@ class AuditStore:
             metadata.create_all(self.engine)
         except SQLAlchemyError as e:
             raise ServiceError(f"cannot open the audit log: {type(e).__name__}", code="SV501") from None
-        # SQLite allows one writer at a time; queueing writers here is cheaper than busy-waiting.
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._writer = GroupWriter(self.engine)
 
     def _write(self, fn) -> Any:
-        if self._write_lock is None:
-            with self.engine.begin() as conn:
-                return fn(conn)
-        with self._write_lock, self.engine.begin() as conn:
-            return fn(conn)
+        return self._writer.submit(fn)
 
     def record_consultation(self, record: dict[str, Any]) -> None:
         """Store one consultation (and its card uuids); committed when this returns."""
+        self._write(self._consultation_writer(record))
+
+    async def arecord_consultation(self, record: dict[str, Any]) -> None:
+        """Store one consultation; committed when the await returns."""
+        await self._writer.asubmit(self._consultation_writer(record))
+
+    @staticmethod
+    def _consultation_writer(record: dict[str, Any]):
         row = {k: (json.dumps(record[k], ensure_ascii=False, sort_keys=True) if k in _JSON_FIELDS else record[k])
                for k in CONSULTATION_FIELDS}
         card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
@@ -127,7 +217,7 @@ class AuditStore:
             if card_rows:
                 conn.execute(insert(cards), card_rows)
 
-        self._write(go)
+        return go
 
     def consult_for_card(self, card_uuid: str) -> str | None:
         """The consultation a card was returned in, or None."""
@@ -136,6 +226,20 @@ class AuditStore:
 
     def record_feedback(self, record: dict[str, Any]) -> bool:
         """Store one feedback item; returns False when the same item was already stored."""
+        try:
+            return self._write(self._feedback_writer(record))
+        except IntegrityError:  # a concurrent duplicate won the race
+            return False
+
+    async def arecord_feedback(self, record: dict[str, Any]) -> bool:
+        """Store one feedback item, linking it to the consultation its card came from."""
+        try:
+            return await self._writer.asubmit(self._feedback_writer(record))
+        except IntegrityError:
+            return False
+
+    @staticmethod
+    def _feedback_writer(record: dict[str, Any]):
         key_src = json.dumps([record["card_uuid"], record["outcome"], record["outcome_timestamp"],
                               record["override_code"], record["accepted_suggestions"]], sort_keys=True)
         row = {k: (json.dumps(record[k]) if k in _JSON_FIELDS else record[k]) for k in FEEDBACK_FIELDS}
@@ -145,13 +249,12 @@ class AuditStore:
             exists = conn.execute(select(feedback.c.id).where(feedback.c.dedupe_key == row["dedupe_key"])).first()
             if exists:
                 return False
+            if row["consult_id"] is None:
+                row["consult_id"] = conn.execute(select(cards.c.consult_id).where(cards.c.card_uuid == row["card_uuid"])).scalar()
             conn.execute(insert(feedback), row)
             return True
 
-        try:
-            return self._write(go)
-        except IntegrityError:  # a concurrent duplicate won the race
-            return False
+        return go
 
     def consultation(self, consult_id: str) -> dict[str, Any] | None:
         """One consultation with its feedback, or None."""
@@ -202,7 +305,8 @@ class AuditStore:
         return n
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Finish pending writes and release the database connections."""
+        self._writer.close()
         self.engine.dispose()
 
 

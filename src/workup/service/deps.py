@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from workup.audit.store import AuditStore
 from workup.kb.load import KnowledgeBase
@@ -43,9 +44,13 @@ def audience(request: Request, settings: Settings) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
 
 
-def require_ehr(request: Request) -> dict[str, Any] | None:
-    """Verify the caller's bearer JWT (skipped only in --dev-insecure mode)."""
+async def require_ehr(request: Request) -> dict[str, Any] | None:
+    """Verify the caller's bearer JWT (skipped only in --dev-insecure mode).
+
+    Verification runs in the thread pool: a JWKS fetch on a key-cache miss must not stall
+    the event loop.
+    """
     st = state(request)
     if st.settings.dev_insecure:
         return None
-    return st.verifier.verify(request.headers.get("authorization"), audience(request, st.settings))
+    return await run_in_threadpool(st.verifier.verify, request.headers.get("authorization"), audience(request, st.settings))

@@ -1,7 +1,7 @@
 """Answering a CDS Hooks order call: draft orders + prefetch → advice per order.
 
 Reads what the EHR sent (draft ServiceRequests, their reason codes and notes, the
-prefetched Patient, Conditions and Procedures), identifies each ordered study in the
+prefetched Patient, Conditions and Procedures) through the FHIR intake, identifies each ordered study in the
 knowledge pack (LOINC code, exact name, or an unambiguous modality + region + contrast
 reading of the order's text), evaluates the scenario once per order, and leaves the
 rendering to :mod:`workup.render.cds`. workup never fetches from the EHR's FHIR server
@@ -18,14 +18,13 @@ from typing import Any, Iterable
 
 from workup.engine import evaluate
 from workup.errors import ServiceError
+from workup.intake.fhir import facts_from_bundle
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef
 from workup.render.cds import OrderAdvice
 from workup.types import Evidence, Fact, FactOrigin, Facts
 
 LOINC = "http://loinc.org"
-ICD10_SYSTEMS = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
-MAX_NOTE = 20_000
 
 # Words that name a modality, a spine region or a contrast phase in order text.
 _MODALITY = [
@@ -164,98 +163,30 @@ def _resources(value: Any) -> list[dict]:
     return [value]
 
 
-def _age(birth: Any, as_of: date) -> int | None:
-    if not isinstance(birth, str):
-        return None
-    m = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", birth)
-    if not m:
-        return None
-    y, mo, d = int(m.group(1)), int(m.group(2) or 7), int(m.group(3) or 1)
-    try:
-        born = date(y, mo, d)
-    except ValueError:
-        return None
-    if born > as_of:
-        return None
-    return as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
-
-
-def _patient_facts(patient: dict, as_of: date) -> list[Fact]:
-    out = []
-    src = f"fhir:Patient/{patient.get('id', '')}"
-    age = _age(patient.get("birthDate"), as_of)
-    if age is not None:
-        out.append(Fact("age", float(age), FactOrigin.FHIR, (Evidence("birthDate", source=src),)))
-    if patient.get("gender") in ("male", "female", "other"):
-        out.append(Fact("sex", patient["gender"], FactOrigin.FHIR, (Evidence("gender", source=src),)))
-    return out
-
-
-def _icd_codes(concepts: Iterable[Any]) -> list[str]:
-    return [c["code"] for concept in concepts for c in _codings(concept)
-            if c.get("system") in ICD10_SYSTEMS and isinstance(c.get("code"), str)]
-
-
-def _icd_facts(codes: list[str], kb: KnowledgeBase) -> Facts:
-    if not codes:
-        return Facts()
-    try:
-        from workup.intake.icd10 import facts_from_codes
-    except ImportError:
-        return Facts()
-    got = facts_from_codes(codes, kb)
-    if isinstance(got, tuple):
-        got = got[0]
-    return got if isinstance(got, Facts) else Facts()
-
-
-def _text_facts(text: str, kb: KnowledgeBase) -> Facts:
-    if not text.strip():
-        return Facts()
-    try:
-        from workup.intake.text import read
-    except ImportError:
-        return Facts()
-    return read(text[:MAX_NOTE], kb).facts
-
-
-def _bundle_facts(resources: list[dict], kb: KnowledgeBase, as_of: date) -> Facts | None:
-    try:
-        from workup.intake.fhir import facts_from_bundle
-    except ImportError:
-        return None
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
-    facts, _orders = facts_from_bundle(bundle, kb, as_of)
-    return facts
-
-
 def patient_facts(
     prefetch: dict[str, Any] | None, order: DraftOrder, kb: KnowledgeBase, as_of: date, require_patient: bool
 ) -> Facts:
-    """What is known about the patient for one order: prefetch, reason codes, then notes.
+    """What is known about the patient for one order.
+
+    The prefetched Patient, Conditions and Procedures and the draft ServiceRequest (its
+    reason codes, reason references and notes) are read together by the FHIR intake.
 
     Raises:
         ServiceError: SV412 when the patient was not prefetched and the age is not in the notes.
+        IntakeError: a prefetched resource or the order is not valid FHIR R4.
     """
     prefetch = prefetch if isinstance(prefetch, dict) else {}
-    patients = [r for r in _resources(prefetch.get("patient")) if r.get("resourceType") == "Patient"]
-    conditions = [r for r in _resources(prefetch.get("conditions")) if r.get("resourceType") == "Condition"]
-    procedures = [r for r in _resources(prefetch.get("procedures")) if r.get("resourceType") == "Procedure"]
-    req = order.request
-    facts = _bundle_facts([*patients, *conditions, *procedures, req], kb, as_of)
-    if facts is None:  # FHIR intake not installed: the demographics and coded conditions we can read
-        facts = Facts([f for p in patients[:1] for f in _patient_facts(p, as_of)])
-        facts = _icd_facts(_icd_codes(c.get("code") for c in conditions), kb).merged_over(facts)
-    reasons = req.get("reasonCode") if isinstance(req.get("reasonCode"), list) else []
-    facts = _icd_facts(_icd_codes(reasons), kb).merged_over(facts)
-    notes = [n.get("text") for n in req.get("note") or [] if isinstance(n, dict) and _text(n.get("text"))]
-    notes += [r.get("text") for r in reasons if isinstance(r, dict) and _text(r.get("text"))]
-    facts = _text_facts("\n".join(notes), kb).merged_over(facts)
+    resources = [r for r in _resources(prefetch.get("patient")) if r.get("resourceType") == "Patient"][:1]
+    resources += [r for r in _resources(prefetch.get("conditions")) if r.get("resourceType") == "Condition"]
+    resources += [r for r in _resources(prefetch.get("procedures")) if r.get("resourceType") == "Procedure"]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in [*resources, order.request]]}
+    facts, _orders = facts_from_bundle(bundle, kb, as_of)
     if require_patient and "patient" not in prefetch and facts.value("age") is None:
         raise ServiceError("the patient was not prefetched and workup does not fetch from the EHR", code="SV412")
     p = order.procedure
     if facts.value("region") is None and p is not None and p.region in ("cervical", "thoracic", "lumbar"):
-        ev = Evidence(order.label, source=f"fhir:ServiceRequest/{req.get('id', '')}")
+        # the order names the region of the complaint when nothing else does
+        ev = Evidence(order.label, source=f"fhir:ServiceRequest/{order.request.get('id', '')}")
         facts = facts.with_facts(Fact("region", p.region, FactOrigin.DERIVED, (ev,)))
     return facts
 

@@ -13,7 +13,7 @@ from workup.audit.record import consultation_record, rating_entry
 from workup.consult import MAX_TEXT, consult_payload
 from workup.errors import ServiceError
 from workup.render.cds import pama_code
-from workup.render.document import to_document
+from workup.render.document import dumps, to_document
 from workup.service.deps import require_ehr, state
 
 router = APIRouter(prefix="/v1", tags=["api"])
@@ -33,7 +33,7 @@ class RecommendRequest(BaseModel):
 
 
 @router.post("/recommend", summary="Route a scenario to its ACR variant and rate the procedures")
-def recommend(body: RecommendRequest, request: Request, response: Response, _claims=Depends(require_ehr)) -> dict:
+async def recommend(body: RecommendRequest, request: Request, _claims=Depends(require_ehr)) -> Response:
     st = state(request)
     payload = body.model_dump(exclude_none=True)
     now = st.clock()
@@ -43,14 +43,14 @@ def recommend(body: RecommendRequest, request: Request, response: Response, _cla
         doc["understood"] = c.reading.to_list()
     consult_id = f"urn:uuid:{st.new_id()}"
     order = c.order or ""
-    st.store.record_consultation(consultation_record(
+    await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook="api", service="v1/recommend",
         hook_instance=None, order_codes=[order] if order else [],
         ratings=[rating_entry(order, c.recommendation, pama_code(c.recommendation) if order else None)], cards=[],
     ))
-    response.headers["X-Workup-Consult-Id"] = consult_id
     log.info("consultation %s api status=%s", consult_id, c.recommendation.status.value)
-    return doc
+    # serialised once, deterministically, by the document's own dumps (not re-encoded by FastAPI)
+    return Response(dumps(doc), media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
 
 
 @router.get("/topics", summary="The packed topics")

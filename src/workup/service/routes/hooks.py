@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from workup.audit.record import consultation_record, feedback_record, rating_entry
 from workup.errors import ServiceError
 from workup.render.cds import Labels, Source, cds_response, pama_code
+from workup.render.document import dumps
 from workup.service.cds import SERVICES, FeedbackRequest, HookRequest, discovery
 from workup.service.deps import require_ehr, state
 from workup.service.hooks import advise
@@ -29,8 +30,8 @@ def cds_discovery() -> dict:
     return discovery()
 
 
-@router.post("/{service_id}", summary="Call a CDS service (order-select or order-sign)", response_model_exclude_none=True)
-def cds_call(service_id: str, body: HookRequest, request: Request, _claims=Depends(require_ehr)) -> dict:
+@router.post("/{service_id}", summary="Call a CDS service (order-select or order-sign)")
+async def cds_call(service_id: str, body: HookRequest, request: Request, _claims=Depends(require_ehr)) -> Response:
     st = state(request)
     svc = _service(service_id)
     if body.hook != svc["hook"]:
@@ -55,23 +56,22 @@ def cds_call(service_id: str, body: HookRequest, request: Request, _claims=Depen
             ratings.append(rating_entry(code, adv.rec, pama_code(adv.rec)))
     cards = [{"uuid": c["uuid"], "indicator": c["indicator"], "suggestions": len(c.get("suggestions", []))}
              for c in resp["cards"]]
-    st.store.record_consultation(consultation_record(
+    await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook=body.hook, service=service_id,
         hook_instance=body.hookInstance, order_codes=codes, ratings=ratings, cards=cards,
     ))
     log.info("consultation %s %s orders=%d cards=%d", consult_id, body.hook, len(pairs), len(cards))
-    return resp
+    return Response(dumps(resp), media_type="application/json")
 
 
 @router.post("/{service_id}/feedback", summary="Card outcomes (accepted / overridden); idempotent")
-def cds_feedback(service_id: str, body: FeedbackRequest, request: Request, _claims=Depends(require_ehr)) -> dict:
+async def cds_feedback(service_id: str, body: FeedbackRequest, request: Request, _claims=Depends(require_ehr)) -> dict:
     st = state(request)
     _service(service_id)
     now = st.clock()
     new = 0
     for item in body.feedback:
         raw = item.model_dump(exclude_none=True)
-        consult_id = st.store.consult_for_card(item.card)
-        if st.store.record_feedback(feedback_record(raw, consult_id=consult_id, at=now)):
+        if await st.store.arecord_feedback(feedback_record(raw, consult_id=None, at=now)):
             new += 1
     return {"received": len(body.feedback), "new": new}
