@@ -31,6 +31,9 @@ _ICD_SYSTEM = re.compile(r"icd-?10", re.I)
 _HIGH = {"H", "HH", "HU", "A", "AA", ">"}
 _SKIP_VERIFICATION = {"refuted", "entered-in-error"}
 _SUSPECTED_VERIFICATION = {"provisional", "differential", "unconfirmed"}
+_BUNDLE_TYPES = {
+    "document", "message", "transaction", "transaction-response", "batch", "batch-response", "history", "searchset", "collection",
+}
 _SKIP_STATUS = {"not-done", "entered-in-error", "revoked"}
 
 
@@ -106,6 +109,8 @@ def _parse(bundle: Any) -> Any:
         raise IntakeError(f"expected resourceType 'Bundle', got {bundle.get('resourceType')!r}", code="IN241")
     data = dict(bundle)
     data.setdefault("type", "collection")
+    if data["type"] not in _BUNDLE_TYPES:
+        raise IntakeError(f"unknown Bundle.type {data['type']!r}; expected one of {', '.join(sorted(_BUNDLE_TYPES))}", code="IN243")
     from fhir.resources.R4B.bundle import Bundle
     from pydantic import ValidationError
 
