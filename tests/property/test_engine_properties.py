@@ -170,15 +170,7 @@ def test_a_red_flag_variant_is_only_chosen_when_a_red_flag_is_true(values):
 # content. Each is a content question for the knowledge pack (see the report in the
 # commit message); the test for it is expected to fail until the pack answers it.
 KNOWN_GAPS: dict[str, str] = {
-    "neuro_deficit": "a deficit with radiculopathy is treated as part of the radiculopathy (cervical-pain-2)",
-    "myelopathy_progressive": "does not imply myelopathy; post-op neck pain stays cervical-pain-3",
-    "recent_intervention": "not in no_red_flags_back; lumbar pain stays low-back-pain-1",
-    "cord_injury_suspected": "does not imply trauma; not in no_red_flags_cervical",
-    "arterial_injury_suspected": "does not imply trauma; not in no_red_flags_cervical",
-    "ivdu": "not in infection_suspected nor no_red_flags_cervical",
-    "decubitus_ulcer": "not in infection_suspected nor no_red_flags_cervical",
-    "osteoporosis": "fracture-risk factors deliberately do not define a cervical variant",
-    "chronic_steroid_use": "fracture-risk factors deliberately do not define a cervical variant",
+    "neuro_deficit": "by design: a deficit in the territory of a radiculopathy is part of the radiculopathy (cervical-pain-2, whose pathway escalates to MRI and referral); a deficit without radicular symptoms is a red flag",
 }
 
 
