@@ -112,7 +112,7 @@ def shot(page, name: str) -> Path:
 
 
 def usually_appropriate(page) -> list[str]:
-    return [t.strip() for t in page.locator('table.ratings tr[data-category="usually-appropriate"] th').all_inner_texts()]
+    return [t.strip() for t in page.locator('table.ratings tr[data-category="usually-appropriate"] th .proc-name').all_inner_texts()]
 
 
 def first_rows(page, n: int) -> list[str]:

@@ -59,7 +59,7 @@ def url(facts: dict[str, str], text: str | None = None) -> str:
 def rows(html: str, table_class: str) -> list[str]:
     m = re.search(rf'<table class="{table_class}">(.*?)</table>', html, re.S)
     assert m, f"no table.{table_class}"
-    return re.findall(r"<tr[^>]*data-category=\"([^\"]+)\"[^>]*>\s*<th scope=\"row\">([^<]+)</th>", m.group(1))
+    return re.findall(r"<tr[^>]*data-category=\"([^\"]+)\"[^>]*>\s*<th scope=\"row\"><span class=\"proc-name\">([^<]+)", m.group(1))
 
 
 def step_nodes(html: str) -> list[str]:
