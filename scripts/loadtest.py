@@ -115,7 +115,7 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
 
 
 async def run_load(port: int, path: str, body: dict, total: int, concurrency: int, max_seconds: float,
-                   on_ack=None) -> dict:
+                   on_ack=None, should_stop=None) -> dict:
     """Send ``total`` requests over ``concurrency`` keep-alive connections; latencies and counts.
 
     A minimal asyncio HTTP/1.1 client: httpx's pool collapses at 100 connections on 2 cores
@@ -134,6 +134,8 @@ async def run_load(port: int, path: str, body: dict, total: int, concurrency: in
         nonlocal errors, sent
         conn = None
         while sent < total and time.monotonic() < deadline:
+            if should_stop is not None and should_stop():
+                break
             sent += 1
             t0 = time.perf_counter()
             try:
