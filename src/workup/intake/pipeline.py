@@ -12,6 +12,7 @@ spaCy and medspaCy are imported here, on first use, never when ``workup.intake``
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -45,14 +46,51 @@ class Pipeline:
     context: Any
     lexicon: Lexicon
 
+    targets: "RegexTargets | None" = None
+
     def doc(self, text: str) -> Any:
         """Tokenize, split sentences, match targets (pruned per layer) and apply ConText."""
         doc = self.nlp.make_doc(text)
         split_sentences(doc)
-        spans = self.matcher(doc)
+        spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
         doc.spans[GROUP] = prune(spans, self.lexicon)
         self.context(doc)
         return doc
+
+
+class RegexTargets:
+    """medspaCy regex :class:`TargetRule` matching, with the text built once per document.
+
+    medspaCy 1.3's ``RegexMatcher`` rebuilds ``doc.text_with_ws`` for every pattern, which
+    made target matching cost more than everything else together. This runs the same
+    TargetRules' patterns (case-insensitive, as medspaCy does) over the text once each and
+    aligns matches to tokens the same way (``tests/unit/test_intake_pipeline.py`` checks it
+    finds exactly what medspaCy's TargetMatcher finds on the development scenarios).
+    """
+
+    def __init__(self, rules: list[Any]) -> None:
+        self.rules = [(r, re.compile(r.pattern, re.IGNORECASE)) for r in rules]
+
+    def __call__(self, doc: Any) -> list[Any]:
+        from spacy.tokens import Span
+
+        text = doc.text
+        out: list[Any] = []
+        for rule, pat in self.rules:
+            for m in pat.finditer(text):
+                a, b = m.span()
+                while a < b and text[a].isspace():
+                    a += 1
+                while b > a and text[b - 1].isspace():
+                    b -= 1
+                if a >= b:
+                    continue
+                span = doc.char_span(a, b, label=rule.category, alignment_mode="expand")
+                if span is None or not len(span):
+                    continue
+                span._.target_rule = rule
+                out.append(span)
+        return out
 
 
 def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
@@ -131,8 +169,9 @@ def _build(lexicon: Lexicon) -> Pipeline:
     from medspacy.target_matcher import TargetMatcher, TargetRule
 
     nlp = spacy.blank("en")
+    target_rules = [TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets]
     matcher = TargetMatcher(nlp, result_type=None, prune=False)
-    matcher.add([TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets])
+    matcher.add(target_rules)
     # Every target rule is a regex; one token pattern that cannot match keeps spaCy's token
     # matcher from warning (W036, "no patterns") on every call.
     matcher.add(TargetRule(_SENTINEL, _SENTINEL, pattern=[{"TEXT": "\u2063\u2063\u2063"}]))
@@ -149,4 +188,4 @@ def _build(lexicon: Lexicon) -> Pipeline:
         rules.append(ConTextRule(c.literal, c.category, **kwargs))
     rules.append(ConTextRule(_SENTINEL, "PSEUDO", pattern=[{"TEXT": "\u2063\u2063\u2063"}], direction="PSEUDO"))
     context.add(rules)
-    return Pipeline(nlp, matcher, context, lexicon)
+    return Pipeline(nlp, matcher, context, lexicon, RegexTargets(target_rules))
