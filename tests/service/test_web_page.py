@@ -308,8 +308,9 @@ def test_exclusions_cross_link_to_the_variant_they_route_to(client):
     assert routed, "the pack has exclusions that route elsewhere"
     for vid, target in routed:
         html = client.get(f"/guide/{vid}").text
-        section = html.split('id="routes-h"')[1]
-        assert f'href="/guide/{target}"' in section, (vid, target)
+        article = html.split('<article class="guide">')[1].split("</article>")[0]
+        assert f'href="/guide/{target}"' in article, (vid, target)
+        assert ".md\"" not in article  # Markdown links between guides point at the pages
 
 
 def test_topic_pages_list_their_variants(client):
@@ -393,3 +394,28 @@ def test_empty_form_fields_redirect_to_the_short_address(client):
     assert r.status_code == 303
     assert r.headers["location"] == "/?fact.age=58&fact.region=cervical"
     assert client.get("/?text=&fact.sex=", follow_redirects=False).headers["location"] == "/"
+
+
+def test_guides_fall_back_to_the_pack_data_without_the_markdown_renderer(client, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "workup.render.guide", None)  # import fails: renderer not installed
+    kb = load()
+    html = client.get("/guide/cervical-pain-3").text
+    article = html.split('<article class="guide">')[1].split("</article>")[0]
+    assert {name.strip() for cat, name in rows(article, "ratings") if cat == "usually-appropriate"} == USUALLY_APPROPRIATE_V3
+    topic = kb.topics["cervical-pain"]
+    for p in topic.pitfalls[:2]:
+        assert unescape(p.text.split(".")[0]) in unescape(article)
+    for f in topic.faq:
+        assert unescape(f.question) in unescape(article)
+    for x in kb.variants["cervical-pain-3"].exclusions:
+        if x.routes_to:
+            assert f'href="/guide/{x.routes_to}"' in article
+    assert re.search(r'<li id="ref-1" value="1">', article)
+    cited = {int(n) for n in re.findall(r'href="#ref-(\d+)"', article)}
+    listed = {int(n) for n in re.findall(r'<li id="ref-(\d+)"', article)}
+    assert cited == listed  # every number cited is listed, and every listed one is cited
+    topic_page = client.get("/guide/topic/cervical-pain").text
+    for vid in (v for v, t in kb.variant_topic.items() if t == "cervical-pain"):
+        assert f'href="/guide/{vid}"' in topic_page.split('<article class="guide">')[1]

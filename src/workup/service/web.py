@@ -10,6 +10,7 @@ module only arranges it for reading.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -400,15 +401,112 @@ def _guide_nav(kb, topic_id: str, current: str | None) -> dict[str, Any]:
     return {"topic": topic, "variants": variants, "current": current}
 
 
+class _Numbers:
+    """Numbers citation ids in order of first use, for one guide page."""
+
+    def __init__(self, kb) -> None:
+        self.kb = kb
+        self.ids: list[str] = []
+
+    def __call__(self, ids: list[str]) -> list[int]:
+        out = set()
+        for cid in ids:
+            if cid not in self.kb.citations:
+                continue
+            if cid not in self.ids:
+                self.ids.append(cid)
+            out.add(self.ids.index(cid) + 1)
+        return sorted(out)
+
+    def references(self) -> list[dict[str, Any]]:
+        return [{"n": i + 1, "id": cid, "text": self.kb.citations[cid].text, "url": self.kb.citations[cid].url}
+                for i, cid in enumerate(self.ids)]
+
+
+def _statements(items, cite: _Numbers) -> list[dict[str, Any]]:
+    return [{"text": x.text, "cites": cite(x.citations)} for x in items]
+
+
+def _ratings(kb, variant, cite: _Numbers) -> list[dict[str, Any]]:
+    from workup.engine.rate import radiation
+
+    rows = []
+    for r in variant.ratings:
+        proc = kb.procedures.get(r.procedure)
+        rad, _ = radiation(r.rrl)
+        rows.append({
+            "name": r.reference_name or (proc.reference_name if proc else r.procedure),
+            "rating": r.rating, "category": r.category, "category_label": _CATEGORY_LABEL[r.category],
+            "rrl": {"level": rad.level, "adult_dose": rad.adult_dose},
+            "why": {"text": r.rationale.text, "cites": cite(r.rationale.citations)} if r.rationale else None,
+        })
+    rows.sort(key=lambda p: (_CATEGORY_ORDER[p["category"]], -p["rating"]))
+    return rows
+
+
+def variant_guide_data(kb, variant_id: str) -> dict[str, Any]:
+    """The guide's sections drawn straight from the pack (used when no Markdown renderer is installed)."""
+    v = kb.variants[variant_id]
+    topic = kb.topic_of(variant_id)
+    cite = _Numbers(kb)
+    data: dict[str, Any] = {
+        "topic": topic, "variant": v, "summary": v.summary, "summary_cites": cite([topic.source.citation, *v.citations]),
+        "who_fits": v.who_fits,
+        "exclusions": [{"text": x.text, "cites": cite(x.citations), "to": x.routes_to if x.routes_to in kb.variants else None}
+                       for x in v.exclusions],
+        "differentials": [{"name": d.name, "text": d.text, "cites": cite(d.citations)} for d in topic.differentials],
+        "ratings": _ratings(kb, v, cite),
+    }
+    pathways = kb.variant_pathways.get(variant_id, ())
+    if pathways:
+        pw = kb.pathways[pathways[0]]
+        data["branches"] = [{"finding": n.finding, "text": n.text, "cites": cite(n.citations)}
+                            for n in pw.nodes.values() if n.finding]
+    data["pitfalls"] = _statements(topic.pitfalls, cite)
+    data["payer_notes"] = _statements(topic.payer_notes, cite)
+    data["faq"] = [{"q": f.question, "a": f.answer, "cites": cite(f.citations)} for f in topic.faq]
+    data["related"] = [kb.topics[t] for t in topic.related if t in kb.topics]
+    data["references"] = cite.references()
+    return data
+
+
+def topic_guide_data(kb, topic_id: str) -> dict[str, Any]:
+    """A topic's parent page drawn straight from the pack (used when no Markdown renderer is installed)."""
+    topic = kb.topics[topic_id]
+    cite = _Numbers(kb)
+    variants = sorted((v for vid, v in kb.variants.items() if kb.variant_topic[vid] == topic_id), key=lambda v: v.number)
+    return {
+        "topic": topic, "summary": topic.summary, "summary_cites": cite([topic.source.citation]),
+        "variants": [{"v": v, "cites": cite(v.citations)} for v in variants],
+        "differentials": [{"name": d.name, "text": d.text, "cites": cite(d.citations)} for d in topic.differentials],
+        "pitfalls": _statements(topic.pitfalls, cite),
+        "payer_notes": _statements(topic.payer_notes, cite),
+        "faq": [{"q": f.question, "a": f.answer, "cites": cite(f.citations)} for f in topic.faq],
+        "related": [kb.topics[t] for t in topic.related if t in kb.topics],
+        "references": cite.references(),
+    }
+
+
+def _pathway_figure(kb, variant_id: str) -> dict[str, Any] | None:
+    from workup.render.svg import pathway_svg
+
+    pathways = kb.variant_pathways.get(variant_id, ())
+    if not pathways:
+        return None
+    pw = kb.pathways[pathways[0]]
+    return {"title": pw.title, "svg": Markup(pathway_svg(kb, pw))}
+
+
 @router.get("/guide/topic/{topic_id}", response_class=HTMLResponse, include_in_schema=False)
 def topic_guide_page(request: Request, topic_id: str) -> HTMLResponse:
     """A topic's parent guide page, with links to each variant's guide."""
     kb = _kb(request)
     if topic_id not in kb.topics:
         return _page("missing.html", 404, kb=kb, what=f"No topic called {topic_id!r}.", topics=kb.topics)
-    body, notice = _guide_markdown(kb, topic_id=topic_id)
-    return _page("guide.html", kb=kb, body=body, notice=notice, title=kb.topics[topic_id].title,
-                 nav=_guide_nav(kb, topic_id, None), routes=[], variant=None)
+    body = _guide_markdown(kb, topic_id=topic_id)
+    return _page("guide.html", kb=kb, body=body, title=kb.topics[topic_id].title,
+                 data=None if body else topic_guide_data(kb, topic_id), kind="topic",
+                 nav=_guide_nav(kb, topic_id, None), routes=[], variant=None, figure=None)
 
 
 @router.get("/guide/{variant_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -418,24 +516,46 @@ def variant_guide_page(request: Request, variant_id: str) -> HTMLResponse:
     if variant_id not in kb.variants:
         return _page("missing.html", 404, kb=kb, what=f"No variant called {variant_id!r}.", topics=kb.topics)
     variant = kb.variants[variant_id]
-    body, notice = _guide_markdown(kb, variant_id=variant_id)
+    body = _guide_markdown(kb, variant_id=variant_id)
+    # Exclusions that route elsewhere, unless the guide text already links there.
     routes = [{"text": x.text, "to": x.routes_to, "title": kb.variants[x.routes_to].title,
                "topic": kb.topic_of(x.routes_to).source.title, "number": kb.variants[x.routes_to].number}
-              for x in variant.exclusions if x.routes_to and x.routes_to in kb.variants]
-    return _page("guide.html", kb=kb, body=body, notice=notice, title=variant.title,
+              for x in variant.exclusions if x.routes_to and x.routes_to in kb.variants
+              and not (body and f'href="/guide/{x.routes_to}"' in body)]
+    return _page("guide.html", kb=kb, body=body, title=variant.title, kind="variant",
+                 data=None if body else variant_guide_data(kb, variant_id), figure=_pathway_figure(kb, variant_id),
                  nav=_guide_nav(kb, kb.variant_topic[variant_id], variant_id), routes=routes, variant=variant)
 
 
-def _guide_markdown(kb, *, variant_id: str | None = None, topic_id: str | None = None) -> tuple[Markup | None, str | None]:
+def _guide_markdown(kb, *, variant_id: str | None = None, topic_id: str | None = None) -> Markup | None:
+    """The guide as rendered by :mod:`workup.render.guide` (the ``workup guide`` Markdown), as HTML.
+
+    Returns None when that renderer is not installed; the page then draws the same pack
+    data through its own template.
+    """
     try:
         from workup.render.guide import render_topic_guide, render_variant_guide
     except ImportError:
-        return None, "The guide renderer is not available in this installation."
-    try:
-        md = render_variant_guide(kb, variant_id) if variant_id else render_topic_guide(kb, topic_id)
-    except WorkupError as e:
-        return None, f"The guide could not be rendered ({e.code})."
-    return _markdown_html(md), None
+        return None
+    md = render_variant_guide(kb, variant_id) if variant_id else render_topic_guide(kb, topic_id)
+    return _link_guides(kb, _markdown_html(md))
+
+
+_MD_LINK = re.compile(r'href="([a-z0-9-]+)\.md(#[^"]*)?"')
+
+
+def _link_guides(kb, html: str) -> Markup:
+    """Point the Markdown's relative links between guides (``cervical-pain-4.md``) at the guide pages."""
+
+    def repl(m: re.Match) -> str:
+        name, anchor = m.group(1), m.group(2) or ""
+        if name in kb.variants:
+            return f'href="/guide/{name}{anchor}"'
+        if name in kb.topics:
+            return f'href="/guide/topic/{name}{anchor}"'
+        return m.group(0)
+
+    return Markup(_MD_LINK.sub(repl, str(html)))
 
 
 # --------------------------------------------------------------------- static files
