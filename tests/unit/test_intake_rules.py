@@ -35,7 +35,12 @@ def test_examples_are_read_by_their_rule(spec):
         assert spec.id in rules, (spec.id, x, rules)
 
 
-PARAPHRASES = [json.loads(line) for line in (HERE / "intake" / "paraphrases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+PARAPHRASES = [
+    json.loads(line)
+    for name in ("paraphrases.jsonl", "paraphrases2.jsonl")
+    for line in (HERE / "intake" / name).read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 
 
 @pytest.mark.parametrize("case", PARAPHRASES, ids=lambda c: c["text"][:50])

@@ -19,7 +19,7 @@ import yaml
 from workup.errors import KnowledgeError
 
 REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body": 5}
-REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words")
+REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 LAYERS = ("main", "course", "value")
 CONTEXT_CATEGORIES = (
     "NEGATED_EXISTENCE",

@@ -251,6 +251,13 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
 def _regions_of(kind: str, phrase: str) -> list[str]:
     if kind in ("cervical", "thoracic", "lumbar", "other"):
         return [kind]
+    if kind == "limb":
+        low = phrase.lower()
+        if re.search(r"\b(?:legs?|foot|feet|lower extremit)", low):
+            return ["lumbar"]
+        if re.search(r"\b(?:arms?|hands?|upper extremit|wrist)", low):
+            return ["cervical"]
+        return []
     if kind == "level":
         m = _LEVEL.search(phrase)
         return [_LETTER[m.group(1).lower()]] if m else []
