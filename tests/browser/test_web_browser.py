@@ -82,7 +82,13 @@ def server(tmp_path_factory):
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    # Warm up once (the free-text reader builds its pipeline on first use) so page timeouts stay tight.
+    import urllib.request
+
+    with urllib.request.urlopen(base + "/?" + urlencode({"text": SEED_TEXT, "as_of": "2026-05-30"}), timeout=120) as r:
+        r.read()
+    yield base
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -99,7 +105,7 @@ def browser():
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
-    pg.set_default_timeout(15_000)
+    pg.set_default_timeout(30_000)
     yield pg
     ctx.close()
 
