@@ -245,6 +245,7 @@ def test_text_facts_show_evidence_and_negation_is_marked(client, monkeypatch):
     assert re.search(r'data-fact="radiculopathy" data-status="affirmed">.*?new <mark>tingling radiating down his right arm</mark>',
                      html, re.S)
     assert re.search(r'<span class="variant-no">Variant 3</span>', html)
+    assert '<p class="print-only"><strong>Scenario:</strong> 58M two years after ACDF' in html  # printed with the answer
     # The what-ifs are evaluated over the same reading: following one keeps the text.
     links = whatif_links(html)
     assert links and all(href.startswith("/?text=58M") for href, _, _ in links)
