@@ -211,3 +211,22 @@ def test_guide_page_opens_from_the_result_and_prints_without_controls(server, pa
     page.goto(server + "/guide/topic/cervical-pain")
     assert page.locator(".guide-nav ol li").count() >= 3
     shot(page, "guide-topic-cervical-pain")
+
+
+def test_every_control_has_a_label_and_the_what_ifs_are_reachable_by_tab(server, page):
+    page.goto(server + "/?" + urlencode({"fact.age": "58", "fact.region": "cervical", "fact.pain": "true",
+                                         "as_of": "2026-05-30"}))
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+        .map(el => el.name || el.id)""")
+    assert unlabelled == []
+    assert page.locator(".question").count() >= 1  # this scenario asks questions, with an answer form
+    page.goto(facts_url(server))
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        cls = page.evaluate("document.activeElement && document.activeElement.className")
+        reached.add(cls)
+        if cls == "whatif-link":
+            break
+    assert "whatif-link" in reached
