@@ -37,7 +37,7 @@ def test_examples_are_read_by_their_rule(spec):
 
 PARAPHRASES = [
     json.loads(line)
-    for name in ("paraphrases.jsonl", "paraphrases2.jsonl")
+    for name in ("paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl")
     for line in (HERE / "intake" / name).read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
@@ -50,3 +50,22 @@ def test_paraphrase_routes_like_its_scenario(case):
     want = case.get("variant", case.get("status"))
     want = want if isinstance(want, list) else [want]
     assert got in want
+
+
+PATHWAYS = [json.loads(line) for line in (HERE / "intake" / "pathway_paraphrases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _step_matches(step: dict, want: dict) -> bool:
+    if step["kind"] != want["kind"]:
+        return False
+    return "reference_name" not in want or (step.get("reference_name") or "").lower() == want["reference_name"].lower()
+
+
+@pytest.mark.parametrize("case", PATHWAYS, ids=lambda c: c["text"][:50])
+def test_pathway_paraphrase_gives_expected_next_step(case):
+    rec = evaluate(read(case["text"], KB).facts, KB, date(2026, 11, 25))
+    steps = [s.to_dict() for s in rec.next_steps]
+    for want in case["expect_next"]:
+        assert any(_step_matches(s, want) for s in steps), (want, steps)
+    for bad in case.get("forbid_next", []):
+        assert not any(_step_matches(s, bad) for s in steps), (bad, steps)

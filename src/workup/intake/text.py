@@ -202,7 +202,8 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
         if spec.default and positive:
             for k, v in spec.default.items():
                 col.defaults.setdefault(k, []).append((v, m))
-        if spec.value and positive:
+        # A negation cue does not unsay a number ("no fever, age 40"); family and worry still do.
+        if spec.value and m.status not in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
             if spec.value == "age":
                 age = V.age_of(m.phrase)
                 if age is not None:
