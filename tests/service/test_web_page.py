@@ -420,3 +420,24 @@ def test_guides_fall_back_to_the_pack_data_without_the_markdown_renderer(client,
     topic_page = client.get("/guide/topic/cervical-pain").text
     for vid in (v for v, t in kb.variant_topic.items() if t == "cervical-pain"):
         assert f'href="/guide/{vid}"' in topic_page.split('<article class="guide">')[1]
+
+
+def test_seed_page_has_the_seed_guide_sections_plus_the_what_if(client):
+    """Everything the seed guide shows (who fits, exclusions, differential, ratings, next steps,
+    downstream branches, pitfalls, FAQ, related topics, references), plus the what-if panel."""
+    kb = load()
+    topic = kb.topics["cervical-pain"]
+    html = client.get(url(SEED_FACTS)).text
+    for heading in ("fit-h", "procs-h", "steps-h", "whatif-h", "pathway-h", "refs-h"):
+        assert f'id="{heading}"' in html, heading
+    if topic.differentials:
+        assert "What you are working up" in html
+    if topic.pitfalls:
+        assert 'id="pitfalls-h"' in html
+    if topic.faq:
+        assert 'id="faq-h"' in html
+    for t in topic.related:
+        assert f'href="/guide/topic/{t}"' in html.split('id="related-h"')[1]
+    cited = {int(n) for n in re.findall(r'href="#ref-(\d+)"', html)}
+    listed = {int(n) for n in re.findall(r'<li id="ref-(\d+)"', html)}
+    assert cited <= listed

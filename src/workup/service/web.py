@@ -331,6 +331,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
         st = rationales.get(p["id"])
         p["why"] = {"text": st.text, "cites": numbers(st.citations)} if st else None
     ctx["topic"] = topic
+    ctx["related"] = [kb.topics[t] for t in (topic.related if topic else []) if t in kb.topics]
     ctx["whatifs"] = []
     ctx["svg"] = None
     if rec.pathway_id and rec.pathway_id in kb.pathways:
