@@ -441,3 +441,11 @@ def test_seed_page_has_the_seed_guide_sections_plus_the_what_if(client):
     cited = {int(n) for n in re.findall(r'href="#ref-(\d+)"', html)}
     listed = {int(n) for n in re.findall(r'<li id="ref-(\d+)"', html)}
     assert cited <= listed
+
+
+def test_scenario_urls_are_not_leaked_to_other_sites_by_referer(client):
+    """The address holds the patient's scenario: links out must not send it as a Referer."""
+    html = client.get(url(SEED_FACTS)).text
+    assert '<meta name="referrer" content="no-referrer">' in html
+    external = re.findall(r'<a href="https?://[^"]+"([^>]*)>', html)
+    assert external and all('rel="noreferrer noopener"' in attrs for attrs in external)
