@@ -447,5 +447,6 @@ def test_scenario_urls_are_not_leaked_to_other_sites_by_referer(client):
     """The address holds the patient's scenario: links out must not send it as a Referer."""
     html = client.get(url(SEED_FACTS)).text
     assert '<meta name="referrer" content="no-referrer">' in html
+    assert client.get(url(SEED_FACTS)).headers["cache-control"] == "no-store"
     external = re.findall(r'<a href="https?://[^"]+"([^>]*)>', html)
     assert external and all('rel="noreferrer noopener"' in attrs for attrs in external)

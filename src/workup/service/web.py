@@ -377,7 +377,9 @@ def consultation_page(request: Request) -> Response:
         # The form sends its empty fields too: redirect to the short, bookmarkable address.
         return RedirectResponse(_canonical(params), status_code=303)
     status, ctx = consultation_context(kb, params, _today(request))
-    return _page("index.html", status, kb=kb, **ctx)
+    resp = _page("index.html", status, kb=kb, **ctx)
+    resp.headers["Cache-Control"] = "no-store"  # the page holds a patient's scenario
+    return resp
 
 
 def _canonical(params: list[tuple[str, str]]) -> str:
