@@ -10,7 +10,6 @@ module only arranges it for reading.
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -23,16 +22,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from workup.errors import IntakeError, WorkupError
+from workup.service import guides
+from workup.types import Category
 
 router = APIRouter()
 
 _HERE = Path(__file__).resolve().parent
 STRUCTURED = ("age", "sex", "region", "days_since_surgery")  # the short form's fields, as facts
-_CATEGORY_ORDER = {"usually-appropriate": 0, "may-be-appropriate": 1, "may-be-appropriate-disagreement": 2,
-                   "usually-not-appropriate": 3}
-_CATEGORY_LABEL = {"usually-appropriate": "Usually appropriate", "may-be-appropriate": "May be appropriate",
-                   "may-be-appropriate-disagreement": "May be appropriate (disagreement)",
-                   "usually-not-appropriate": "Usually not appropriate"}
+CATEGORY_ORDER = tuple(Category)  # usually appropriate first
 _STEP_LABEL = {"imaging": "Imaging", "referral": "Referral", "labs": "Labs", "clinical-assessment": "Assessment",
                "conservative-care": "Conservative care", "escalate": "Escalate", "defer": "Defer"}
 _STATIC = {"style.css": "text/css; charset=utf-8", "page.js": "text/javascript; charset=utf-8"}
@@ -158,8 +155,8 @@ def _coerce(fd, value: str) -> Any:
 # --------------------------------------------------------------------- the consultation page
 
 
-def _run(kb, text: str | None, reading: Any, facts: dict[str, Any], as_of: date):
-    """Evaluate the scenario with ``facts`` over the facts read from ``text`` (read once)."""
+def _run(kb, reading: Any, facts: dict[str, Any], as_of: date):
+    """Evaluate the scenario with ``facts`` over the facts already read from its text (read once)."""
     from workup.engine import evaluate
     from workup.intake import parse_facts
     from workup.types import Facts
@@ -246,6 +243,69 @@ def _step_rows(doc_steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**s, "kind_label": _STEP_LABEL.get(s["kind"], s["kind"])} for s in doc_steps]
 
 
+def _about(kb, doc: dict[str, Any], procedures: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pack's statements about the matched topic and variant, with numbered references.
+
+    Each procedure row gains ``why``: the variant's cited rationale for its rating, if any.
+    """
+    ctx: dict[str, Any] = {}
+    topic = kb.topics.get(doc["topic"]["id"]) if doc["topic"] else None
+    variant = kb.variants.get(doc["variant"]["id"]) if doc["variant"] else None
+    faq = list(topic.faq) if topic else []
+    differentials = list(topic.differentials) if topic else []
+    exclusions = list(variant.exclusions) if variant else []
+    rationales = {r.procedure: r.rationale for r in (variant.ratings if variant else []) if r.rationale}
+    extra_ids = [cid for x in (*faq, *differentials, *exclusions, *rationales.values()) for cid in x.citations]
+    refs, by_id = _cite_map(doc, kb, extra_ids)
+
+    def numbers(ids: list[str]) -> list[int]:
+        return sorted({by_id[c] for c in ids if c in by_id})
+
+    ctx["references"] = refs
+    ctx["faq"] = [{"q": f.question, "a": f.answer, "cites": numbers(f.citations)} for f in faq]
+    ctx["differentials"] = [{"name": d.name, "text": d.text, "cites": numbers(d.citations)} for d in differentials]
+    ctx["who_fits"] = variant.who_fits if variant else None
+    ctx["exclusions"] = [
+        {"text": x.text, "cites": numbers(x.citations), "to": x.routes_to,
+         "to_label": (f"{kb.topic_of(x.routes_to).source.title}, Variant {kb.variants[x.routes_to].number}"
+                      if x.routes_to in kb.variants else None)}
+        for x in exclusions
+    ]
+    for p in procedures:
+        st = rationales.get(p["id"])
+        p["why"] = {"text": st.text, "cites": numbers(st.citations)} if st else None
+    ctx["topic"] = topic
+    ctx["related"] = [kb.topics[t] for t in (topic.related if topic else []) if t in kb.topics]
+    return ctx
+
+
+def _pathway(kb, rec, text, raw, values, as_of_raw, run) -> dict[str, Any]:
+    """The decision tree with the current path, and the what-ifs the engine confirms (see whatif.py)."""
+    ctx: dict[str, Any] = {}
+    ctx["whatifs"] = []
+    ctx["svg"] = None
+    if rec.pathway_id and rec.pathway_id in kb.pathways:
+        from workup.render.svg import pathway_svg
+        from workup.service.whatif import offers
+
+        pw = kb.pathways[rec.pathway_id]
+        ctx["pathway"] = pw
+        ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
+        ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
+        for w in offers(kb, rec, values, run):
+            facts = {**raw, **{f: _url_value(v) for f, v in w.facts}}
+            ctx["whatifs"].append({
+                "label": w.label,
+                "node": w.node,
+                "url": page_url(text, facts, as_of_raw),
+                "changes": [(kb.facts[f].label, format_value(v, kb.facts[f].unit)) for f, v in w.facts if f in kb.facts],
+                "steps": _step_rows([s.to_dict() for s in w.rec.next_steps]),
+                "variant": w.rec.variant.to_dict() if w.rec.variant else None,
+                "variant_changed": (w.rec.variant.id if w.rec.variant else None) != (rec.variant.id if rec.variant else None),
+            })
+    return ctx
+
+
 def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tuple[int, dict[str, Any]]:
     """Everything the consultation page shows for these query parameters (status, context)."""
     from workup.consult import consult_payload
@@ -292,8 +352,8 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
     ctx["doc"] = doc
     ctx["understood"] = _understood(kb, reading if text_for_runs else None)
     ctx["procedures"] = sorted(
-        [{**p, "category_label": _CATEGORY_LABEL.get(p["category"], p["category"])} for p in doc["procedures"]],
-        key=lambda p: (_CATEGORY_ORDER.get(p["category"], 9), -p["rating"]),
+        [{**p, "category_label": Category(p["category"]).label} for p in doc["procedures"]],
+        key=lambda p: (CATEGORY_ORDER.index(Category(p["category"])), -p["rating"]),
     )
     ctx["steps"] = _step_rows(doc["next_steps"])
     ctx["questions"] = _questions(kb, doc["missing_facts"], text, raw, as_of_raw)
@@ -305,55 +365,9 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
          "remove": page_url(text, {kk: vv for kk, vv in raw.items() if kk != k}, as_of_raw)}
         for k in sorted(raw) if k not in STRUCTURED
     ]
-    topic = kb.topics.get(doc["topic"]["id"]) if doc["topic"] else None
-    variant = kb.variants.get(doc["variant"]["id"]) if doc["variant"] else None
-    faq = list(topic.faq) if topic else []
-    differentials = list(topic.differentials) if topic else []
-    exclusions = list(variant.exclusions) if variant else []
-    rationales = {r.procedure: r.rationale for r in (variant.ratings if variant else []) if r.rationale}
-    extra_ids = [cid for x in (*faq, *differentials, *exclusions, *rationales.values()) for cid in x.citations]
-    refs, by_id = _cite_map(doc, kb, extra_ids)
-
-    def numbers(ids: list[str]) -> list[int]:
-        return sorted({by_id[c] for c in ids if c in by_id})
-
-    ctx["references"] = refs
-    ctx["faq"] = [{"q": f.question, "a": f.answer, "cites": numbers(f.citations)} for f in faq]
-    ctx["differentials"] = [{"name": d.name, "text": d.text, "cites": numbers(d.citations)} for d in differentials]
-    ctx["who_fits"] = variant.who_fits if variant else None
-    ctx["exclusions"] = [
-        {"text": x.text, "cites": numbers(x.citations), "to": x.routes_to,
-         "to_label": (f"{kb.topic_of(x.routes_to).source.title}, Variant {kb.variants[x.routes_to].number}"
-                      if x.routes_to in kb.variants else None)}
-        for x in exclusions
-    ]
-    for p in ctx["procedures"]:
-        st = rationales.get(p["id"])
-        p["why"] = {"text": st.text, "cites": numbers(st.citations)} if st else None
-    ctx["topic"] = topic
-    ctx["related"] = [kb.topics[t] for t in (topic.related if topic else []) if t in kb.topics]
-    ctx["whatifs"] = []
-    ctx["svg"] = None
-    if rec.pathway_id and rec.pathway_id in kb.pathways:
-        from workup.render.svg import pathway_svg
-        from workup.service.whatif import offers
-
-        pw = kb.pathways[rec.pathway_id]
-        ctx["pathway"] = pw
-        ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
-        ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
-        run_reading = reading if text_for_runs else None
-        for w in offers(kb, rec, values, lambda o: _run(kb, text_for_runs, run_reading, o, as_of)):
-            facts = {**raw, **{f: _url_value(v) for f, v in w.facts}}
-            ctx["whatifs"].append({
-                "label": w.label,
-                "node": w.node,
-                "url": page_url(text, facts, as_of_raw),
-                "changes": [(kb.facts[f].label, format_value(v, kb.facts[f].unit)) for f, v in w.facts if f in kb.facts],
-                "steps": _step_rows([s.to_dict() for s in w.rec.next_steps]),
-                "variant": w.rec.variant.to_dict() if w.rec.variant else None,
-                "variant_changed": (w.rec.variant.id if w.rec.variant else None) != (rec.variant.id if rec.variant else None),
-            })
+    ctx.update(_about(kb, doc, ctx["procedures"]))
+    ctx.update(_pathway(kb, rec, text, raw, values, as_of_raw,
+                        lambda o: _run(kb, reading if text_for_runs else None, o, as_of)))
     return 200, ctx
 
 
@@ -390,126 +404,16 @@ def _canonical(params: list[tuple[str, str]]) -> str:
 # --------------------------------------------------------------------- guide pages
 
 
-def _markdown_html(text: str) -> Markup:
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
-    return Markup(md.render(text))
-
-
-def _guide_nav(kb, topic_id: str, current: str | None) -> dict[str, Any]:
-    topic = kb.topics[topic_id]
-    variants = [v for vid, v in kb.variants.items() if kb.variant_topic.get(vid) == topic_id]
-    variants.sort(key=lambda v: v.number)
-    return {"topic": topic, "variants": variants, "current": current}
-
-
-class _Numbers:
-    """Numbers citation ids in order of first use, for one guide page."""
-
-    def __init__(self, kb) -> None:
-        self.kb = kb
-        self.ids: list[str] = []
-
-    def __call__(self, ids: list[str]) -> list[int]:
-        out = set()
-        for cid in ids:
-            if cid not in self.kb.citations:
-                continue
-            if cid not in self.ids:
-                self.ids.append(cid)
-            out.add(self.ids.index(cid) + 1)
-        return sorted(out)
-
-    def references(self) -> list[dict[str, Any]]:
-        return [{"n": i + 1, "id": cid, "text": self.kb.citations[cid].text, "url": self.kb.citations[cid].url}
-                for i, cid in enumerate(self.ids)]
-
-
-def _statements(items, cite: _Numbers) -> list[dict[str, Any]]:
-    return [{"text": x.text, "cites": cite(x.citations)} for x in items]
-
-
-def _ratings(kb, variant, cite: _Numbers) -> list[dict[str, Any]]:
-    from workup.engine.rate import radiation
-
-    rows = []
-    for r in variant.ratings:
-        proc = kb.procedures.get(r.procedure)
-        rad, _ = radiation(r.rrl)
-        rows.append({
-            "name": r.reference_name or (proc.reference_name if proc else r.procedure),
-            "rating": r.rating, "category": r.category, "category_label": _CATEGORY_LABEL[r.category],
-            "rrl": {"level": rad.level, "adult_dose": rad.adult_dose},
-            "why": {"text": r.rationale.text, "cites": cite(r.rationale.citations)} if r.rationale else None,
-        })
-    rows.sort(key=lambda p: (_CATEGORY_ORDER[p["category"]], -p["rating"]))
-    return rows
-
-
-def variant_guide_data(kb, variant_id: str) -> dict[str, Any]:
-    """The guide's sections drawn straight from the pack (used when no Markdown renderer is installed)."""
-    v = kb.variants[variant_id]
-    topic = kb.topic_of(variant_id)
-    cite = _Numbers(kb)
-    data: dict[str, Any] = {
-        "topic": topic, "variant": v, "summary": v.summary, "summary_cites": cite([topic.source.citation, *v.citations]),
-        "who_fits": v.who_fits,
-        "exclusions": [{"text": x.text, "cites": cite(x.citations), "to": x.routes_to if x.routes_to in kb.variants else None}
-                       for x in v.exclusions],
-        "differentials": [{"name": d.name, "text": d.text, "cites": cite(d.citations)} for d in topic.differentials],
-        "ratings": _ratings(kb, v, cite),
-    }
-    pathways = kb.variant_pathways.get(variant_id, ())
-    if pathways:
-        pw = kb.pathways[pathways[0]]
-        data["branches"] = [{"finding": n.finding, "text": n.text, "cites": cite(n.citations)}
-                            for n in pw.nodes.values() if n.finding]
-    data["pitfalls"] = _statements(topic.pitfalls, cite)
-    data["payer_notes"] = _statements(topic.payer_notes, cite)
-    data["faq"] = [{"q": f.question, "a": f.answer, "cites": cite(f.citations)} for f in topic.faq]
-    data["related"] = [kb.topics[t] for t in topic.related if t in kb.topics]
-    data["references"] = cite.references()
-    return data
-
-
-def topic_guide_data(kb, topic_id: str) -> dict[str, Any]:
-    """A topic's parent page drawn straight from the pack (used when no Markdown renderer is installed)."""
-    topic = kb.topics[topic_id]
-    cite = _Numbers(kb)
-    variants = sorted((v for vid, v in kb.variants.items() if kb.variant_topic[vid] == topic_id), key=lambda v: v.number)
-    return {
-        "topic": topic, "summary": topic.summary, "summary_cites": cite([topic.source.citation]),
-        "variants": [{"v": v, "cites": cite(v.citations)} for v in variants],
-        "differentials": [{"name": d.name, "text": d.text, "cites": cite(d.citations)} for d in topic.differentials],
-        "pitfalls": _statements(topic.pitfalls, cite),
-        "payer_notes": _statements(topic.payer_notes, cite),
-        "faq": [{"q": f.question, "a": f.answer, "cites": cite(f.citations)} for f in topic.faq],
-        "related": [kb.topics[t] for t in topic.related if t in kb.topics],
-        "references": cite.references(),
-    }
-
-
-def _pathway_figure(kb, variant_id: str) -> dict[str, Any] | None:
-    from workup.render.svg import pathway_svg
-
-    pathways = kb.variant_pathways.get(variant_id, ())
-    if not pathways:
-        return None
-    pw = kb.pathways[pathways[0]]
-    return {"title": pw.title, "svg": Markup(pathway_svg(kb, pw))}
-
-
 @router.get("/guide/topic/{topic_id}", response_class=HTMLResponse, include_in_schema=False)
 def topic_guide_page(request: Request, topic_id: str) -> HTMLResponse:
     """A topic's parent guide page, with links to each variant's guide."""
     kb = _kb(request)
     if topic_id not in kb.topics:
         return _page("missing.html", 404, kb=kb, what=f"No topic called {topic_id!r}.", topics=kb.topics)
-    body = _guide_markdown(kb, topic_id=topic_id)
+    body = guides.guide_html(kb, topic_id=topic_id)
     return _page("guide.html", kb=kb, body=body, title=kb.topics[topic_id].title,
-                 data=None if body else topic_guide_data(kb, topic_id), kind="topic",
-                 nav=_guide_nav(kb, topic_id, None), routes=[], variant=None, figure=None)
+                 data=None if body else guides.topic_guide_data(kb, topic_id), kind="topic",
+                 nav=guides.guide_nav(kb, topic_id, None), routes=[], variant=None, figure=None)
 
 
 @router.get("/guide/{variant_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -519,46 +423,15 @@ def variant_guide_page(request: Request, variant_id: str) -> HTMLResponse:
     if variant_id not in kb.variants:
         return _page("missing.html", 404, kb=kb, what=f"No variant called {variant_id!r}.", topics=kb.topics)
     variant = kb.variants[variant_id]
-    body = _guide_markdown(kb, variant_id=variant_id)
+    body = guides.guide_html(kb, variant_id=variant_id)
     # Exclusions that route elsewhere, unless the guide text already links there.
     routes = [{"text": x.text, "to": x.routes_to, "title": kb.variants[x.routes_to].title,
                "topic": kb.topic_of(x.routes_to).source.title, "number": kb.variants[x.routes_to].number}
               for x in variant.exclusions if x.routes_to and x.routes_to in kb.variants
               and not (body and f'href="/guide/{x.routes_to}"' in body)]
     return _page("guide.html", kb=kb, body=body, title=variant.title, kind="variant",
-                 data=None if body else variant_guide_data(kb, variant_id), figure=_pathway_figure(kb, variant_id),
-                 nav=_guide_nav(kb, kb.variant_topic[variant_id], variant_id), routes=routes, variant=variant)
-
-
-def _guide_markdown(kb, *, variant_id: str | None = None, topic_id: str | None = None) -> Markup | None:
-    """The guide as rendered by :mod:`workup.render.guide` (the ``workup guide`` Markdown), as HTML.
-
-    Returns None when that renderer is not installed; the page then draws the same pack
-    data through its own template.
-    """
-    try:
-        from workup.render.guide import render_topic_guide, render_variant_guide
-    except ImportError:
-        return None
-    md = render_variant_guide(kb, variant_id) if variant_id else render_topic_guide(kb, topic_id)
-    return _link_guides(kb, _markdown_html(md))
-
-
-_MD_LINK = re.compile(r'href="([a-z0-9-]+)\.md(#[^"]*)?"')
-
-
-def _link_guides(kb, html: str) -> Markup:
-    """Point the Markdown's relative links between guides (``cervical-pain-4.md``) at the guide pages."""
-
-    def repl(m: re.Match) -> str:
-        name, anchor = m.group(1), m.group(2) or ""
-        if name in kb.variants:
-            return f'href="/guide/{name}{anchor}"'
-        if name in kb.topics:
-            return f'href="/guide/topic/{name}{anchor}"'
-        return m.group(0)
-
-    return Markup(_MD_LINK.sub(repl, str(html)))
+                 data=None if body else guides.variant_guide_data(kb, variant_id), figure=guides.pathway_figure(kb, variant_id),
+                 nav=guides.guide_nav(kb, kb.variant_topic[variant_id], variant_id), routes=routes, variant=variant)
 
 
 # --------------------------------------------------------------------- static files
