@@ -230,3 +230,13 @@ def test_every_control_has_a_label_and_the_what_ifs_are_reachable_by_tab(server,
         if cls == "whatif-link":
             break
     assert "whatif-link" in reached
+
+
+def test_decision_tree_scrolls_to_the_current_step(server, page):
+    page.set_viewport_size({"width": 800, "height": 900})  # narrow: the current step starts off-screen
+    page.goto(facts_url(server))
+    wrap = page.locator(".svg-wrap")
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")  # the tree is wider than the page
+    visible = wrap.evaluate("""w => { const r = w.querySelector('.wu-node.now rect').getBoundingClientRect();
+                                      const b = w.getBoundingClientRect(); return r.left >= b.left && r.right <= b.right; }""")
+    assert visible

@@ -3,6 +3,14 @@
 // reload, scroll position kept) and the address bar still holds a bookmarkable URL.
 (function () {
   "use strict";
+  // Scroll the decision tree so the current step is in view (the tree is wider than the page).
+  function centreTree() {
+    var wrap = document.querySelector(".svg-wrap");
+    var now = wrap && wrap.querySelector(".wu-node.now rect");
+    if (!now) { return; }
+    var box = now.getBBox();
+    wrap.scrollLeft = Math.max(0, box.x + box.width / 2 - wrap.clientWidth / 2);
+  }
   function swap(url, push) {
     var main = document.getElementById("main");
     main.setAttribute("aria-busy", "true");
@@ -15,6 +23,7 @@
         main.innerHTML = fresh.innerHTML;
         document.title = doc.title;
         if (push) { history.pushState({ workup: true }, "", url); }
+        centreTree();
         var target = document.getElementById("steps-h");
         if (target) { target.setAttribute("tabindex", "-1"); target.focus({ preventScroll: true }); }
       })
@@ -27,5 +36,10 @@
     ev.preventDefault();
     swap(a.getAttribute("href"), true);
   });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", centreTree);
+  } else {
+    centreTree();
+  }
   window.addEventListener("popstate", function () { swap(window.location.href, false); });
 })();
