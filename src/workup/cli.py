@@ -132,7 +132,7 @@ def _batch(path: Path, kb, day: date, order: str | None, fmt: str) -> None:
                     raise IntakeError(f"line {lineno} is not valid JSON: {e}", code="IN218") from None
                 if isinstance(item, dict):
                     ident = item.get("id")
-                rec, reading = consult(item, kb, day, order)
+                rec, reading = consult(item, kb, day, order, strict=False)
                 doc = to_document(rec)
                 if reading is not None:
                     doc["understood"] = reading.to_list()

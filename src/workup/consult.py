@@ -77,12 +77,13 @@ def _order_name(order: Any) -> str | None:
     return None
 
 
-def consult_payload(payload: Any, kb, as_of: date, order: str | None = None) -> Consultation:
+def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True) -> Consultation:
     """Turn one input object into a recommendation.
 
     The object holds ``facts`` (an object), ``text`` (a string) and/or ``fhir`` (a Bundle),
     with optional ``order`` (a procedure name) and ``as_of``. Explicit facts win over facts
-    read from text, which win over facts read from FHIR.
+    read from text, which win over facts read from FHIR. With ``strict=False`` (batch files,
+    whose lines often carry their own metadata) other top-level fields are ignored.
 
     Raises:
         IntakeError: the input cannot be read.
@@ -93,7 +94,7 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None) -> 
     if not isinstance(payload, dict):
         raise IntakeError("each input must be a JSON object with 'facts', 'text' and/or 'fhir'", code="IN203")
     unknown = sorted(set(payload) - FIELDS)
-    if unknown:
+    if unknown and strict:
         raise IntakeError(f"unknown field(s) in input: {', '.join(unknown)}", code="IN204")
     if "facts" not in payload and "text" not in payload and "fhir" not in payload:
         raise IntakeError("input needs 'facts' (an object), 'text' (a string) or 'fhir' (a Bundle)", code="IN205")
@@ -116,7 +117,7 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None) -> 
     return Consultation(evaluate(facts, kb, as_of, order), reading, order)
 
 
-def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None):
+def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True):
     """Like :func:`consult_payload`, returning ``(recommendation, reading)`` (the CLI's shape)."""
-    c = consult_payload(payload, kb, as_of, order)
+    c = consult_payload(payload, kb, as_of, order, strict=strict)
     return c.recommendation, c.reading
