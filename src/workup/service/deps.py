@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +30,27 @@ class State:
     new_id: Callable[[], str]
 
 
+_rng: random.Random | None = None
+
+
 def new_uuid() -> str:
-    """A random UUID (ids come from the boundary, never from the engine)."""
-    return str(uuid.uuid4())
+    """A random version-4 UUID (ids come from the boundary, never from the engine).
+
+    Drawn from a generator seeded once per process from the OS: ids must be unique, not
+    secret, and ``os.urandom`` costs ~0.4 ms a call on the measured VMs.
+    """
+    global _rng
+    if _rng is None:
+        _rng = random.Random(os.urandom(32))
+    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
+
+
+def _reseed_after_fork() -> None:
+    global _rng
+    _rng = None  # a forked worker must not repeat its parent's ids
+
+
+os.register_at_fork(after_in_child=_reseed_after_fork)
 
 
 def state(request: Request) -> State:
