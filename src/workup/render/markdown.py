@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workup.render.text import _STATUS_WORD, assumption_groups
+from workup.render.text import _STATUS_WORD, _value_text, assumption_groups, understood_items
 from workup.types import Recommendation, Status
 
 
@@ -40,15 +40,14 @@ def render_markdown(rec: Recommendation, reading: Any = None, *, include_unrated
     w("### Why")
     w("")
     w(rec.rationale)
-    if reading is not None and reading.to_list():
+    items = understood_items(reading) if reading is not None else []
+    if items:
         w("")
         w("### What was understood")
         w("")
-        for it in reading.to_list():
+        for it in items:
             word = _STATUS_WORD.get(it.get("status", "affirmed"), it.get("status", ""))
-            v = it.get("value")
-            val = "" if v is True else (" = no" if v is False else f" = {v}")
-            w(f"- `{it['fact']}`{val} — {word}: “{it.get('evidence', '')}”")
+            w(f"- `{it['fact']}`{_value_text(it.get('value'))} — {word}: “{it['words']}”")
     if rec.order is not None:
         o = rec.order
         w("")

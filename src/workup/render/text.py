@@ -49,6 +49,32 @@ _GROUPS = {
 }
 
 
+def understood_items(reading: Any) -> list[dict]:
+    """The reading's items for display with the matched words; each (fact, value, status) once, first mention kept."""
+    out: list[dict] = []
+    seen: set[tuple] = set()
+    for it in reading.to_list():
+        if it.get("fact") is None:
+            continue
+        words = it.get("phrase") or it.get("evidence", "")
+        key = (it["fact"], repr(it.get("value")), it.get("status"))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({**it, "words": words})
+    return out
+
+
+def _value_text(value: Any) -> str:
+    if value is True:
+        return ""
+    if value is False:
+        return " = no"
+    if isinstance(value, float) and value.is_integer():
+        return f" = {int(value)}"
+    return f" = {value}"
+
+
 def assumption_groups(assumptions) -> list[tuple[str, list[str]]]:
     """Group assumptions for display: [(heading, [short label, ...])], in first-seen order."""
     out: dict[str, list[str]] = {}
@@ -85,15 +111,13 @@ def render_text(rec: Recommendation, reading: Any = None, *, width: int | None =
     p(Text("Why", style="bold underline"))
     p(Text(rec.rationale))
     if reading is not None:
-        items = reading.to_list()
+        items = understood_items(reading)
         if items:
             p()
             p(Text("What was understood", style="bold underline"))
             for it in items:
                 word = _STATUS_WORD.get(it.get("status", "affirmed"), it.get("status", ""))
-                value = it.get("value")
-                val = "" if value is True else (" = no" if value is False else f" = {value}")
-                p(Text(f"  • {it['fact']}{val} — {word}: “{it.get('evidence', '')}”"))
+                p(Padding(Text(f"• {it['fact']}{_value_text(it.get('value'))} — {word}: “{it['words']}”"), (0, 0, 0, 2)))
     if rec.order is not None:
         p()
         p(Text("Your order", style="bold underline"))
