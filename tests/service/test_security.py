@@ -179,3 +179,36 @@ def test_replay_cache_forgets_expired_tokens():
     now[0] = 2000.0
     assert cache.check_and_add("i", "c", 2010)  # expired entries were dropped
     assert cache.check_and_add("i", "a", 2010)
+
+
+def test_keys_from_a_jwks_url_are_fetched_and_cached(make_client):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    hits = []
+    jwks = json.dumps({"keys": [_jwk(EC_KEY, "ec-1", "ES384")]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(jwks)))
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+        c = make_client(dev_insecure=False, jwt_issuers={ISS: {"jwks_url": url}})
+        assert call(c, token()).status_code == 200
+        assert call(c, token()).status_code == 200
+        assert hits == ["/jwks.json"]  # cached after the first fetch
+        assert call(c, token(kid="ec-404")).status_code == 401
+        assert call(c, token(headers={"jku": url})).status_code == 200  # its own URL may be named
+    finally:
+        server.shutdown()
