@@ -57,3 +57,8 @@ def test_loinc_codes_in_the_pack_are_unique():
     kb = load()
     codes = [p.loinc for p in kb.procedures.values() if p.loinc]
     assert len(codes) == len(set(codes)) >= 10
+
+
+def test_without_something_else_is_not_a_contrast_phase():
+    proc, spine = read_order_text(load(), "MRI lumbar spine without sedation")
+    assert proc is None and spine

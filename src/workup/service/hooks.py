@@ -1,9 +1,9 @@
 """Answering a CDS Hooks order call: draft orders + prefetch → advice per order.
 
 Reads what the EHR sent (draft ServiceRequests, their reason codes and notes, the
-prefetched Patient, Conditions and Procedures) through the FHIR intake, identifies each ordered study in the
-knowledge pack (LOINC code, exact name, or an unambiguous modality + region + contrast
-reading of the order's text), evaluates the scenario once per order, and leaves the
+prefetched Patient, Conditions and Procedures) through the FHIR intake, identifies each
+ordered study in the knowledge pack (LOINC code, exact name, or an unambiguous modality +
+region + contrast reading of the order's text), evaluates the scenario once per order, and leaves the
 rendering to :mod:`workup.render.cds`. workup never fetches from the EHR's FHIR server
 (it runs offline): when the patient cannot be read from the prefetch or the notes, the
 call is refused with 412.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from workup.engine import evaluate
 from workup.errors import ServiceError
@@ -41,7 +41,7 @@ _REGION = [
     ("lumbar", re.compile(r"\b(lumbar|lumbosacral|l-spine|lspine|l spine)\b")),
 ]
 _BOTH = re.compile(r"\b(without and with|w/o and w/?|wo and w|w and wo|w/wo|w/ and w/o|with and without|wo\+w|wo/w)\b")
-_WITHOUT = re.compile(r"(\bwithout\b|\bw/o\b|\bwo\b|\bnon-?contrast\b|\bno contrast\b|\bplain\b)")
+_WITHOUT = re.compile(r"(\b(without|w/o|wo)\s*(iv\s+)?(contrast|gad\w*|gd)\b|\bnon-?contrast\b|\bno contrast\b)")
 _WITH = re.compile(r"(\bwith\b|\bw/|\bw\b)\s*(iv\s+)?(contrast|gad\w*|gd)")
 
 
