@@ -18,7 +18,6 @@ from workup.render.cds import (
     _clip,
     cds_response,
     pama_code,
-    with_extensions,
 )
 from workup.types import Category
 

@@ -7,9 +7,7 @@ log and wires the routes; every error leaves as one JSON shape
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -192,7 +190,3 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
-
-def dumps_error(err: WorkupError) -> str:
-    """The error shape as one JSON line (CLI)."""
-    return json.dumps(err.to_dict(), ensure_ascii=False)
