@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterator, Mapping, Union
+from typing import Callable, Iterator, Mapping, Union
 
 FactValue = Union[bool, float, int, str, date]
 
@@ -96,6 +96,21 @@ class Facts(Mapping[str, Fact]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def get(self, key: str, default: Fact | None = None) -> Fact | None:  # type: ignore[override]
+        # Direct dict lookup: Mapping.get goes through __getitem__ and a KeyError per unknown fact.
+        return self._items.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def items(self):  # type: ignore[override]
+        # The dict's own view: Mapping.items would call __getitem__ once per fact.
+        return self._items.items()
+
+    def lookup(self) -> Callable[[str], Fact | None]:
+        """A fast read-only lookup, fact id → :class:`Fact` or ``None`` (for evaluators)."""
+        return self._items.get
 
     @classmethod
     def wrap(cls, items: dict[str, Fact]) -> "Facts":

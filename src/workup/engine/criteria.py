@@ -7,8 +7,9 @@ returns the facts that made it unknown (what to ask) and the leaves that decided
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
 
 from workup.errors import EvaluationError
 from workup.kb.load import KnowledgeBase
@@ -24,14 +25,14 @@ from workup.kb.schema import (
     RefTo,
     duration_days,
 )
-from workup.types import Facts
+from workup.types import Fact, Facts
 
 Tri = bool | None
 _EMPTY: frozenset[str] = frozenset()
+_MAX_REF_DEPTH = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The result of evaluating one criterion."""
 
     value: Tri
@@ -49,8 +50,16 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+# A compiled criterion: (fact lookup, unknown_inputs, ref depth) → Outcome.
+Lookup = Callable[[str], Fact | None]
+Compiled = Callable[[Lookup, dict[str, frozenset[str]], int], Outcome]
+
+
 class CriteriaEvaluator:
     """Evaluates criteria against one set of resolved facts.
+
+    Criterion trees are compiled once per knowledge base into nested closures (see
+    :func:`compiled`); evaluation then costs a few function calls per node.
 
     Args:
         kb: the knowledge base (for named criteria).
@@ -59,95 +68,170 @@ class CriteriaEvaluator:
             so that questions ask for what a clinician can answer.
     """
 
-    __slots__ = ("kb", "facts", "unknown_inputs", "_depth")
+    __slots__ = ("kb", "facts", "unknown_inputs", "_get", "_compiled")
 
     def __init__(self, kb: KnowledgeBase, facts: Facts, unknown_inputs: dict[str, frozenset[str]] | None = None):
         self.kb = kb
         self.facts = facts
         self.unknown_inputs = unknown_inputs or {}
-        self._depth = 0
-
-    def _missing(self, fact: str) -> frozenset[str]:
-        return self.unknown_inputs.get(fact) or frozenset((fact,))
+        self._get: Lookup = facts.lookup() if isinstance(facts, Facts) else facts.get
+        self._compiled: dict[int, tuple[Criterion, Compiled]] = kb.cache.setdefault("criteria", {})
 
     def evaluate(self, c: Criterion) -> Outcome:
         """Evaluate ``c`` and return its three-valued outcome."""
-        if isinstance(c, FactIs):
-            return self._fact(c)
-        if isinstance(c, AllOf):
-            unknown: set[str] = set()
-            because: list[str] = []
-            undecided = False
-            for child in c.of:
-                o = self.evaluate(child)
-                if o.value is False:
-                    return Outcome(False, _EMPTY, o.because)
-                if o.value is None:
-                    undecided = True
-                    unknown |= o.unknown
-                else:
-                    because.extend(o.because)
-            if undecided:
-                return Outcome(None, frozenset(unknown), tuple(because))
-            return Outcome(True, _EMPTY, tuple(because))
-        if isinstance(c, AnyOf):
-            unknown = set()
-            because = []
-            undecided = False
-            for child in c.of:
-                o = self.evaluate(child)
-                if o.value is True:
-                    return Outcome(True, _EMPTY, o.because)
-                if o.value is None:
-                    undecided = True
-                    unknown |= o.unknown
-                else:
-                    because.extend(o.because)
-            if undecided:
-                return Outcome(None, frozenset(unknown), tuple(because))
-            return Outcome(False, _EMPTY, tuple(because))
-        if isinstance(c, NotOf):
-            o = self.evaluate(c.of)
+        hit = self._compiled.get(id(c))
+        fn = hit[1] if hit is not None and hit[0] is c else compiled(self.kb, c)
+        return fn(self._get, self.unknown_inputs, 0)
+
+
+def compiled(kb: KnowledgeBase, c: Criterion) -> Compiled:
+    """The compiled form of ``c`` for ``kb`` (compiled on first use, then cached on the pack)."""
+    cache: dict[int, tuple[Criterion, Compiled]] = kb.cache.setdefault("criteria", {})
+    hit = cache.get(id(c))
+    if hit is not None and hit[0] is c:
+        return hit[1]
+    fn = _compile(kb, c)
+    cache[id(c)] = (c, fn)  # keeps ``c`` alive, so its id cannot be reused while cached
+    return fn
+
+
+def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
+    if isinstance(c, FactIs):
+        return _compile_fact(c)
+    if isinstance(c, AllOf):
+        return _compile_all(tuple(_compile(kb, child) for child in c.of))
+    if isinstance(c, AnyOf):
+        return _compile_any(tuple(_compile(kb, child) for child in c.of))
+    if isinstance(c, NotOf):
+        inner = _compile(kb, c.of)
+
+        def not_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+            o = inner(get, ui, depth)
             return Outcome(None if o.value is None else not o.value, o.unknown, o.because)
-        if isinstance(c, AgeRange):
-            return self._range("age", self.facts.value("age"), c.gte, c.lt)
-        if isinstance(c, NumberRange):
-            return self._range(c.fact, self.facts.value(c.fact), c.gte, c.lt)
-        if isinstance(c, DurationRange):
-            lo = duration_days(c.gte) if c.gte is not None else None
-            hi = duration_days(c.lt) if c.lt is not None else None
-            return self._range(c.fact, self.facts.value(c.fact), lo, hi)
-        if isinstance(c, RefTo):
-            target = self.kb.criteria.get(c.ref)
-            if target is None:
-                raise EvaluationError(f"unknown named criterion {c.ref!r}", code="EV301")
-            self._depth += 1
-            if self._depth > 32:
-                raise EvaluationError(f"named criterion {c.ref!r} refers to itself", code="EV302")
-            try:
-                return self.evaluate(target)
-            finally:
-                self._depth -= 1
-        raise EvaluationError(f"unsupported criterion {type(c).__name__}", code="EV303")  # pragma: no cover
 
-    def _fact(self, c: FactIs) -> Outcome:
-        f = self.facts.get(c.fact)
-        if f is None:
-            return Outcome(None, self._missing(c.fact), ())
-        v = f.value
-        if c.equals is not None:
-            ok = v == c.equals
-        elif c.in_ is not None:
-            ok = v in c.in_
+        return not_
+    if isinstance(c, AgeRange):
+        return _compile_range("age", c.gte, c.lt)
+    if isinstance(c, NumberRange):
+        return _compile_range(c.fact, c.gte, c.lt)
+    if isinstance(c, DurationRange):
+        lo = duration_days(c.gte) if c.gte is not None else None
+        hi = duration_days(c.lt) if c.lt is not None else None
+        return _compile_range(c.fact, lo, hi)
+    if isinstance(c, RefTo):
+        return _compile_ref(kb, c.ref)
+    raise EvaluationError(f"unsupported criterion {type(c).__name__}", code="EV303")  # pragma: no cover
+
+
+def _compile_all(children: tuple[Compiled, ...]) -> Compiled:
+    def all_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+        unknown: set[str] = set()
+        because: list[str] = []
+        undecided = False
+        for child in children:
+            o = child(get, ui, depth)
+            if o.value is False:
+                return Outcome(False, _EMPTY, o.because)
+            if o.value is None:
+                undecided = True
+                unknown |= o.unknown
+            else:
+                because.extend(o.because)
+        if undecided:
+            return Outcome(None, frozenset(unknown), tuple(because))
+        return Outcome(True, _EMPTY, tuple(because))
+
+    return all_
+
+
+def _compile_any(children: tuple[Compiled, ...]) -> Compiled:
+    def any_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+        unknown: set[str] = set()
+        because: list[str] = []
+        undecided = False
+        for child in children:
+            o = child(get, ui, depth)
+            if o.value is True:
+                return Outcome(True, _EMPTY, o.because)
+            if o.value is None:
+                undecided = True
+                unknown |= o.unknown
+            else:
+                because.extend(o.because)
+        if undecided:
+            return Outcome(None, frozenset(unknown), tuple(because))
+        return Outcome(False, _EMPTY, tuple(because))
+
+    return any_
+
+
+def _unknown(fact: str) -> Callable[[dict[str, frozenset[str]]], Outcome]:
+    plain = Outcome(None, frozenset((fact,)), ())
+
+    def missing(ui: dict[str, frozenset[str]]) -> Outcome:
+        inputs = ui.get(fact)
+        return Outcome(None, inputs, ()) if inputs else plain
+
+    return missing
+
+
+def _compile_fact(c: FactIs) -> Compiled:
+    fact, equals, in_ = c.fact, c.equals, c.in_
+    want = True if c.is_ is None else c.is_
+    missing = _unknown(fact)
+    # Outcomes for bool and enum values are the same every time: build each once.
+    known: dict[tuple[type, object], Outcome] = {}
+
+    def test(v: object) -> Outcome:
+        if equals is not None:
+            ok = v == equals
+        elif in_ is not None:
+            ok = v in in_
         else:
-            want = True if c.is_ is None else c.is_
             ok = bool(v) is want if isinstance(v, bool) else False
-        return Outcome(ok, _EMPTY, (f"{c.fact}={_fmt(v)}",))
+        return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
 
-    def _range(self, fact: str, v: object, gte: float | None, lt: float | None) -> Outcome:
+    def fact_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+        f = get(fact)
+        if f is None:
+            return missing(ui)
+        v = f.value
+        if v.__class__ is bool or v.__class__ is str:
+            key = (v.__class__, v)
+            o = known.get(key)
+            if o is None:
+                o = known[key] = test(v)
+            return o
+        return test(v)
+
+    return fact_
+
+
+def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
+    missing = _unknown(fact)
+
+    def range_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+        f = get(fact)
+        v = None if f is None else f.value
         if v is None:
-            return Outcome(None, self._missing(fact), ())
+            return missing(ui)
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return Outcome(False, _EMPTY, (f"{fact}={_fmt(v)} (not a number)",))
         ok = (gte is None or v >= gte) and (lt is None or v < lt)
         return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
+
+    return range_
+
+
+def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
+    # Resolved at evaluation time, so that a self-referring criterion compiles and an unknown
+    # name is reported when (and only when) it is evaluated.
+    def ref_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+        target = kb.criteria.get(ref)
+        if target is None:
+            raise EvaluationError(f"unknown named criterion {ref!r}", code="EV301")
+        if depth + 1 > _MAX_REF_DEPTH:
+            raise EvaluationError(f"named criterion {ref!r} refers to itself", code="EV302")
+        return compiled(kb, target)(get, ui, depth + 1)
+
+    return ref_

@@ -32,6 +32,18 @@ def display_name(kb: KnowledgeBase, proc: ProcedureDef, region: str | None) -> t
 
 def rate(kb: KnowledgeBase, variant: VariantDef, region: str | None) -> tuple[RatedProcedure, ...]:
     """Every procedure of ``variant`` with its rating, best first (ties: less radiation first)."""
+    # A pure function of the pack, the variant and the region, built from frozen values: computed
+    # once per (variant, region) and cached on the pack.
+    cache: dict[tuple[int, str | None], tuple[VariantDef, tuple[RatedProcedure, ...]]] = kb.cache.setdefault("rate", {})
+    hit = cache.get((id(variant), region))
+    if hit is not None and hit[0] is variant:
+        return hit[1]
+    rated = _rate(kb, variant, region)
+    cache[(id(variant), region)] = (variant, rated)  # keeps ``variant`` alive, so its id is not reused
+    return rated
+
+
+def _rate(kb: KnowledgeBase, variant: VariantDef, region: str | None) -> tuple[RatedProcedure, ...]:
     out = []
     for r in variant.ratings:
         proc = kb.procedures[r.procedure]

@@ -12,6 +12,7 @@ from datetime import date
 
 from workup.engine.criteria import CriteriaEvaluator
 from workup.kb.load import KnowledgeBase
+from workup.kb.schema import Criterion
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
 
@@ -48,19 +49,53 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
     unknown_inputs: dict[str, frozenset[str]] = {}
     ev = CriteriaEvaluator(kb, view, unknown_inputs)
     assumptions: list[Assumption] = []
-    for fd in kb.facts.values():
-        if fd.id in items:
+    derived: dict[tuple, tuple[Fact, TraceEntry]] = kb.cache.setdefault("derived", {})
+    for fid, derive, assumed in _plan(kb):
+        if fid in items:
             continue
-        if fd.derive is not None:
-            o = ev.evaluate(fd.derive)
+        if derive is not None:
+            o = ev.evaluate(derive)
             if o.value is not None:
-                why = ", ".join(o.because)
-                items[fd.id] = Fact(fd.id, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),))
-                trace.append(TraceEntry(f"fact:{fd.id}", "true" if o.value else "false", f"derived from {why}"))
+                # The derived fact and its trace entry are frozen and depend only on this key.
+                key = (fid, o.value, o.because)
+                hit = derived.get(key)
+                if hit is None:
+                    why = ", ".join(o.because)
+                    hit = (
+                        Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
+                        TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
+                    )
+                    if len(derived) >= _DERIVED_CACHE_SIZE:
+                        derived.clear()
+                    derived[key] = hit
+                items[fid] = hit[0]
+                trace.append(hit[1])
                 continue
-            unknown_inputs[fd.id] = o.unknown
-        if fd.when_unknown in ("assume-false", "assume-true"):
-            value = fd.when_unknown == "assume-true"
-            items[fd.id] = Fact(fd.id, value, FactOrigin.ASSUMED)
-            assumptions.append(Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group))
+            unknown_inputs[fid] = o.unknown
+        if assumed is not None:
+            items[fid] = assumed[0]
+            assumptions.append(assumed[1])
     return Resolved(Facts.wrap(items), tuple(assumptions), unknown_inputs, tuple(trace))
+
+
+_DERIVED_CACHE_SIZE = 4096  # bounded: keys include numeric inputs such as age
+
+_Step = tuple[str, Criterion | None, tuple[Fact, Assumption] | None]
+
+
+def _plan(kb: KnowledgeBase) -> tuple[_Step, ...]:
+    """Per pack, once: each fact's derive rule and its (immutable) assumed fact and assumption."""
+    plan = kb.cache.get("resolve")
+    if plan is None:
+        steps: list[_Step] = []
+        for fd in kb.facts.values():
+            assumed = None
+            if fd.when_unknown in ("assume-false", "assume-true"):
+                value = fd.when_unknown == "assume-true"
+                assumed = (
+                    Fact(fd.id, value, FactOrigin.ASSUMED),
+                    Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
+                )
+            steps.append((fd.id, fd.derive, assumed))
+        plan = kb.cache["resolve"] = tuple(steps)
+    return plan

@@ -63,6 +63,8 @@ class KnowledgeBase:
     files: dict[str, str] = field(default_factory=dict)  # logical name → raw YAML text
     order: tuple[str, ...] = ()  # variant ids in the order they are tried
     variant_pathways: dict[str, tuple[str, ...]] = field(default_factory=dict)  # variant → pathway ids, by priority
+    # Structures the engine derives from this pack once (e.g. the resolution plan), keyed by name.
+    cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def topic_of(self, variant_id: str) -> TopicDef:
         return self.topics[self.variant_topic[variant_id]]
@@ -73,17 +75,16 @@ class KnowledgeBase:
         return _name_index(self).get(key)
 
 
-_NAME_INDEX: dict[int, dict[str, ProcedureDef]] = {}
-
-
 def _name_index(kb: KnowledgeBase) -> dict[str, ProcedureDef]:
-    idx = _NAME_INDEX.get(id(kb))
+    # Kept on the pack itself: a module-level dict keyed by id(kb) could hand a new pack the
+    # index of a garbage-collected one that had the same id.
+    idx = kb.cache.get("names")
     if idx is None:
         idx = {}
         for p in kb.procedures.values():
             for n in [p.id, p.reference_name, *p.aliases]:
                 idx.setdefault(" ".join(n.lower().split()), p)
-        _NAME_INDEX[id(kb)] = idx
+        kb.cache["names"] = idx
     return idx
 
 

@@ -1,0 +1,143 @@
+"""Benchmark: facts → recommendation document (``evaluate`` + ``to_document``) on one core.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/engine_bench.py            # default 2000 runs per scenario
+    .venv/bin/python benchmarks/engine_bench.py -n 500 --json
+
+Prints the median and 99th percentile in microseconds for each representative scenario
+and over all of them. Target: overall median <= 100 µs. The knowledge pack is loaded
+once before timing (loading is not part of a consultation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from workup.engine import evaluate
+from workup.intake import parse_facts
+from workup.kb import default
+from workup.render.document import to_document
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+AS_OF = date(2026, 11, 25)
+
+# Representative consultations beyond the two seed examples (facts as JSON).
+SCENARIOS: dict[str, dict] = {
+    "acute-neck-pain": {"age": 42, "region": "cervical", "pain": True, "radiculopathy": False,
+                        "symptom_duration_days": "3w"},
+    "chronic-radiculopathy": {"age": 50, "region": "cervical", "pain": True, "radiculopathy": True,
+                              "symptom_duration_days": "4mo", "symptoms_increasing": False},
+    "lbp-red-flag-cancer": {"age": 67, "region": "lumbar", "pain": True, "malignancy_history": True,
+                            "weight_loss": True, "symptom_duration_days": "3w"},
+    "lbp-failed-care": {"age": 47, "region": "lumbar", "pain": True, "radiculopathy": True,
+                        "symptom_duration_days": "10w", "conservative_care_tried": True,
+                        "conservative_care_days": "8w", "intervention_candidate": True},
+    "neck-trauma": {"age": 70, "region": "cervical", "pain": True, "trauma": True, "dangerous_mechanism": True},
+    "postop-fever": {"age": 63, "region": "cervical", "pain": True, "prior_surgery_cervical": True,
+                     "days_since_surgery": "3w", "fever": True},
+    "needs-information": {"pain": True},
+}
+
+
+def scenarios(kb) -> dict[str, object]:
+    """Name → parsed Facts: the examples/*.json seed patients, then :data:`SCENARIOS`."""
+    out: dict[str, object] = {}
+    for path in sorted((REPO_ROOT / "examples").glob("*.json")):
+        out[path.stem] = parse_facts(json.loads(path.read_text(encoding="utf-8")), kb)
+    for name, data in SCENARIOS.items():
+        out[name] = parse_facts(data, kb)
+    return out
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def calibration_us(n: int = 200) -> float:
+    """Median time of ``sum(range(1000))``: about 10 µs on a recent laptop core, to compare machines."""
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        sum(range(1000))
+        samples.append((time.perf_counter_ns() - t0) / 1000.0)
+    return statistics.median(samples)
+
+
+def pin_one_core() -> str:
+    if hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned (no sched_setaffinity)"
+
+
+def run(n: int, warmup: int) -> dict:
+    kb = default()
+    cases = scenarios(kb)
+    results: dict[str, dict] = {}
+    everything: list[float] = []
+    for name, facts in cases.items():
+        for _ in range(warmup):
+            to_document(evaluate(facts, kb, AS_OF))
+        samples = []
+        gc.collect()
+        for _ in range(n):
+            t0 = time.perf_counter_ns()
+            doc = to_document(evaluate(facts, kb, AS_OF))
+            samples.append((time.perf_counter_ns() - t0) / 1000.0)
+        samples.sort()
+        everything.extend(samples)
+        results[name] = {
+            "status": doc["status"],
+            "variant": (doc["variant"] or {}).get("id"),
+            "median_us": statistics.median(samples),
+            "p99_us": percentile(samples, 99),
+        }
+    everything.sort()
+    return {
+        "python": sys.version.split()[0],
+        "content_version": kb.version,
+        "runs_per_scenario": n,
+        "scenarios": results,
+        "overall": {"median_us": statistics.median(everything), "p99_us": percentile(everything, 99)},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", "--runs", type=int, default=2000, help="timed runs per scenario")
+    ap.add_argument("--warmup", type=int, default=200, help="untimed runs per scenario first")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--target-us", type=float, default=100.0, help="median target in µs (exit 1 if missed)")
+    args = ap.parse_args(argv)
+    pinned = pin_one_core()
+    res = run(args.runs, args.warmup)
+    res["cpu"] = pinned
+    res["calibration_us"] = calibration_us()
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(f"facts → recommendation document, {args.runs} runs per scenario, {pinned}, Python {res['python']}")
+        print(f"{'scenario':28} {'status':18} {'variant':22} {'median µs':>10} {'p99 µs':>10}")
+        for name, r in res["scenarios"].items():
+            print(f"{name:28} {r['status']:18} {r['variant'] or '-':22} {r['median_us']:10.1f} {r['p99_us']:10.1f}")
+        o = res["overall"]
+        print(f"{'overall':70} {o['median_us']:10.1f} {o['p99_us']:10.1f}")
+        print(f"target: median <= {args.target_us:.0f} µs — {'met' if o['median_us'] <= args.target_us else 'NOT met'}")
+        print(f"calibration: sum(range(1000)) takes {res['calibration_us']:.1f} µs on this machine (about 10 µs on a recent laptop)")
+    return 0 if res["overall"]["median_us"] <= args.target_us else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
