@@ -344,3 +344,13 @@ def test_seed_order_end_to_end_through_the_intakes(client):
     assert_no_empty_optionals(body)
     [card] = body["cards"]
     assert "usually appropriate (7/9)" in card["summary"], card["detail"]
+
+
+def test_prefetch_operation_outcomes_are_tolerated(client):
+    req = seed_request()
+    oo = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+    req["prefetch"]["conditions"] = oo
+    req["prefetch"]["procedures"] = None
+    r = client.post(SIGN, json=req)
+    assert r.status_code == 200, r.text
+    assert_no_empty_optionals(r.json())
