@@ -208,6 +208,10 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
                 age = V.age_of(m.phrase)
                 if age is not None:
                     col.add("age", age, m)
+            elif spec.value == "relative":
+                days = V.relative_days(m.phrase, lex)
+                if days is not None:
+                    col.add("symptom_duration_days", days, m)
             elif spec.value == "duration":
                 days = V.days_of(m.phrase, lex)
                 kind = V.classify_duration(text, m.start, m.end, lex)

@@ -33,6 +33,8 @@ class Duration:
 class _Compiled:
     after_surgery: re.Pattern[str]
     before_ago_surgery: re.Pattern[str]
+    right_after_surgery: re.Pattern[str]
+    relative: Mapping[str, float]
     post_op_day: re.Pattern[str]
     after_therapy: re.Pattern[str]
     before_therapy: re.Pattern[str]
@@ -54,6 +56,8 @@ def _compile(values: Any) -> _Compiled:
     return _Compiled(
         after_surgery=re.compile(v["after_surgery"].replace("{SURG}", surg), f),
         before_ago_surgery=re.compile(v["before_ago_surgery"].replace("{SURG}", surg), f),
+        right_after_surgery=re.compile(v["right_after_surgery"].replace("{SURG}", surg), f),
+        relative={str(k).lower(): float(n) for k, n in v["relative"].items()},
         post_op_day=re.compile(v["post_op_day"], f),
         after_therapy=re.compile(v["after_therapy"].replace("{THER}", ther), f),
         before_therapy=re.compile(v["before_therapy"].replace("{THER}", ther), f),
@@ -109,9 +113,21 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
         return "surgery"
     if re.match(r"\s*ago\b", after, re.IGNORECASE) and c.before_ago_surgery.search(before):
         return "surgery"
+    if c.right_after_surgery.search(before):
+        return "surgery"
     if c.skip_before.search(before):
         return "skip"
     return "symptom"
+
+
+def relative_days(words: str, lexicon: Lexicon) -> float | None:
+    """Days since a relative time such as "since yesterday" or "since last week"."""
+    low = " ".join(words.lower().split())
+    rel = compiled(lexicon).relative
+    for key in sorted(rel, key=len, reverse=True):
+        if low.endswith(key):
+            return rel[key]
+    return None
 
 
 def post_op_days(text: str, lexicon: Lexicon) -> list[tuple[float, int, int]]:
