@@ -138,7 +138,8 @@ def test_seed_patient_mri_is_rated_appropriate_on_the_order(client, monkeypatch)
     assert "suggestions" not in card  # already a usually-appropriate study
     detail = card["detail"]
     assert "variant 3" in detail and "Cervical Pain or Cervical Radiculopathy" in detail
-    assert "**Facts used**" in detail and "Age: 58" in detail
+    assert "**Facts used**" in detail and "Age: 58 years (given)" in detail
+    assert "Duration of symptoms: 30.4 days" in detail
     assert "**References**" in detail
     [action] = body["systemActions"]
     assert action["type"] == "update"

@@ -11,7 +11,7 @@ questions. Optional fields are omitted rather than emitted empty.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from workup.types import Category, RatedProcedure, Recommendation, Status
@@ -73,9 +73,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Labels:
-    """Fact id → (label, question) from the knowledge pack."""
+    """Fact labels and units from the knowledge pack (fact id → text)."""
 
     facts: dict[str, str]
+    units: dict[str, str] = field(default_factory=dict)
 
 
 def _clip(text: str, limit: int = SUMMARY_MAX) -> str:
@@ -127,12 +128,12 @@ def _rated_line(p: RatedProcedure) -> str:
     return f"| {p.name} | {p.rating} | {p.category.label} | {p.rrl.level} |"
 
 
-def _value(v: Any) -> str:
+def _value(v: Any, unit: str | None = None) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    if isinstance(v, float):
+        v = int(v) if v.is_integer() else round(v, 1)
+    return f"{v} {unit}" if unit and isinstance(v, (int, float)) else str(v)
 
 
 def detail_markdown(advice: OrderAdvice, labels: Labels) -> str:
@@ -164,7 +165,8 @@ def detail_markdown(advice: OrderAdvice, labels: Labels) -> str:
     used = [f for f in (rec.facts[k] for k in rec.facts) if f.origin.value != "assumed"]
     if used:
         lines.append("**Facts used**")
-        lines += [f"- {labels.facts.get(f.id, f.id)}: {_value(f.value)} ({f.origin.value})" for f in used]
+        lines += [f"- {labels.facts.get(f.id, f.id)}: {_value(f.value, labels.units.get(f.id))} ({f.origin.value})"
+                  for f in used]
         lines.append("")
     if rec.assumptions:
         lines.append("**Assumed because not mentioned**")

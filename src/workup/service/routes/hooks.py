@@ -41,7 +41,8 @@ async def cds_call(service_id: str, body: HookRequest, request: Request, _claims
     pairs = advise(st.kb, body.hook, context, body.prefetch, now.date(),
                    require_patient=st.settings.require_patient_prefetch)
     consult_id = f"urn:uuid:{st.new_id()}"
-    labels = Labels({fid: fd.label for fid, fd in st.kb.facts.items()})
+    labels = Labels({fid: fd.label for fid, fd in st.kb.facts.items()},
+                    {fid: fd.unit for fid, fd in st.kb.facts.items() if fd.unit})
     source = Source(f"{st.settings.source_label} (content {st.kb.version})", st.settings.source_url)
     resp = cds_response([a for _o, a in pairs], labels, source, consult_id, st.new_id,
                         gcode=st.settings.qcdsm_gcode, mirror=st.settings.mirror_system_actions)
