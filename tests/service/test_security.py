@@ -212,3 +212,11 @@ def test_keys_from_a_jwks_url_are_fetched_and_cached(make_client):
         assert call(c, token(headers={"jku": url})).status_code == 200  # its own URL may be named
     finally:
         server.shutdown()
+
+
+def test_tokens_issued_before_a_restart_are_refused(secured):
+    # the replay cache is in memory; a token older than the process may have been used before it
+    secured.app.state.workup.verifier.started_at = time.time() + 120
+    assert call(secured, token()).status_code == 401
+    secured.app.state.workup.verifier.started_at = time.time() - 120
+    assert call(secured, token()).status_code == 200

@@ -3,8 +3,9 @@
 Only ES384 and RS384 signatures are accepted (``none`` and HMAC never); the issuer must
 be on the allow-list with its keys (static JWKS, or a JWKS URL fetched and cached); the
 audience must be the exact endpoint URL; ``exp``, ``iat`` and ``jti`` are required and a
-``jti`` seen before is refused. Any failure is a bare 401: the reason is never sent back
-and never logged with the token.
+``jti`` seen before is refused (tokens issued before the process started are refused too,
+since the replay cache does not survive a restart). Any failure is a bare 401: the reason
+is never sent back and never logged with the token.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class TokenVerifier:
         self.leeway = settings.jwt_leeway_seconds
         self.max_lifetime = settings.jwt_max_lifetime_seconds
         self.replay = ReplayCache()
+        # The replay cache lives in memory: a token issued before this process started may
+        # have been seen by the previous one, so it is refused (EHRs sign a token per call).
+        self.started_at = time.time()
         self._clients: dict[str, PyJWKClient] = {}
         self._lock = threading.Lock()
 
@@ -148,6 +152,8 @@ class TokenVerifier:
             raise Unauthorized("jti")
         if exp - iat > self.max_lifetime:
             raise Unauthorized("lifetime too long")
+        if iat < self.started_at - self.leeway:
+            raise Unauthorized("issued before this process started")
         if not self.replay.check_and_add(iss, jti, float(exp) + self.leeway):
             raise Unauthorized("replayed jti")
         return claims
