@@ -70,7 +70,7 @@ class Fact:
 
     def to_dict(self) -> dict:
         v = self.value.isoformat() if isinstance(self.value, date) else self.value
-        d: dict = {"id": self.id, "value": v, "origin": self.origin.value}
+        d: dict = {"id": self.id, "value": v, "origin": self.origin._value_}  # _value_: no enum property lookup
         if self.evidence:
             d["evidence"] = [e.to_dict() for e in self.evidence]
         return d

@@ -200,3 +200,27 @@ def test_self_referring_ref_is_a_coded_error_not_a_recursion_crash():
 def test_date_values_are_explained_as_iso_dates():
     o = ev(facts(d=date(2025, 1, 2))).evaluate(crit({"type": "number", "fact": "d", "gte": 1}))
     assert (o.value, o.because) == (False, ("d=2025-01-02 (not a number)",))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"region": "cervical", "pain": True, "radiculopathy": True, "symptom_duration_days": 20.0},
+        {"region": "lumbar", "pain": True, "symptom_duration_days": 100.0, "conservative_care_days": 50.0, "age": 70.0},
+        {"region": "cervical", "trauma": True, "midline_tenderness": False, "age": 30.0},
+    ],
+)
+def test_memoised_named_criteria_give_the_same_outcomes(values):
+    kb = default()
+    fs = facts(**values)
+    criteria = [v.criteria for v in kb.variants.values()] + [t.applies_when for t in kb.topics.values()]
+    criteria += [t.when for p in kb.pathways.values() for n in p.nodes.values() for t in n.transitions]
+    plain, memo = CriteriaEvaluator(kb, fs), CriteriaEvaluator(kb, fs, fixed=True)
+    assert [memo.evaluate(c) for c in criteria] == [plain.evaluate(c) for c in criteria]
+
+
+def test_distinct_criteria_objects_are_not_confused_by_the_compile_cache():
+    for region in ("cervical", "lumbar", "thoracic"):
+        c = crit({"type": "fact", "fact": "region", "equals": region})
+        assert ev(facts(region="lumbar")).evaluate(c).value is (region == "lumbar")

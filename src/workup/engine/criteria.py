@@ -50,9 +50,9 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
-# A compiled criterion: (fact lookup, unknown_inputs, ref depth) → Outcome.
+# A compiled criterion: (fact lookup, unknown_inputs, memo of named criteria or None, ref depth) → Outcome.
 Lookup = Callable[[str], Fact | None]
-Compiled = Callable[[Lookup, dict[str, frozenset[str]], int], Outcome]
+Compiled = Callable[[Lookup, dict[str, frozenset[str]], 'dict[str, Outcome] | None', int], Outcome]
 
 
 class CriteriaEvaluator:
@@ -66,22 +66,35 @@ class CriteriaEvaluator:
         facts: resolved facts (given, derived and assumed).
         unknown_inputs: for derived facts that stayed unknown, the base facts behind them,
             so that questions ask for what a clinician can answer.
+        fixed: the facts (and unknown inputs) will not change while this evaluator is used;
+            named criteria are then evaluated once each.
     """
 
-    __slots__ = ("kb", "facts", "unknown_inputs", "_get", "_compiled")
+    __slots__ = ("kb", "facts", "unknown_inputs", "_get", "_compiled", "_memo")
 
-    def __init__(self, kb: KnowledgeBase, facts: Facts, unknown_inputs: dict[str, frozenset[str]] | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        facts: Facts,
+        unknown_inputs: dict[str, frozenset[str]] | None = None,
+        *,
+        fixed: bool = False,
+    ):
         self.kb = kb
         self.facts = facts
         self.unknown_inputs = unknown_inputs or {}
         self._get: Lookup = facts.lookup() if isinstance(facts, Facts) else facts.get
         self._compiled: dict[int, tuple[Criterion, Compiled]] = kb.cache.setdefault("criteria", {})
+        # With facts that will not change (``fixed``), a named criterion's outcome is the same
+        # every time it is referred to, so it is evaluated once. Resolution adds facts as it
+        # goes and must not memoise.
+        self._memo: dict[str, Outcome] | None = {} if fixed else None
 
     def evaluate(self, c: Criterion) -> Outcome:
         """Evaluate ``c`` and return its three-valued outcome."""
         hit = self._compiled.get(id(c))
         fn = hit[1] if hit is not None and hit[0] is c else compiled(self.kb, c)
-        return fn(self._get, self.unknown_inputs, 0)
+        return fn(self._get, self.unknown_inputs, self._memo, 0)
 
 
 def compiled(kb: KnowledgeBase, c: Criterion) -> Compiled:
@@ -105,8 +118,8 @@ def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
     if isinstance(c, NotOf):
         inner = _compile(kb, c.of)
 
-        def not_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
-            o = inner(get, ui, depth)
+        def not_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
+            o = inner(get, ui, memo, depth)
             return Outcome(None if o.value is None else not o.value, o.unknown, o.because)
 
         return not_
@@ -124,12 +137,12 @@ def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
 
 
 def _compile_all(children: tuple[Compiled, ...]) -> Compiled:
-    def all_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+    def all_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         unknown: set[str] = set()
         because: list[str] = []
         undecided = False
         for child in children:
-            o = child(get, ui, depth)
+            o = child(get, ui, memo, depth)
             if o.value is False:
                 return Outcome(False, _EMPTY, o.because)
             if o.value is None:
@@ -145,12 +158,12 @@ def _compile_all(children: tuple[Compiled, ...]) -> Compiled:
 
 
 def _compile_any(children: tuple[Compiled, ...]) -> Compiled:
-    def any_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+    def any_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         unknown: set[str] = set()
         because: list[str] = []
         undecided = False
         for child in children:
-            o = child(get, ui, depth)
+            o = child(get, ui, memo, depth)
             if o.value is True:
                 return Outcome(True, _EMPTY, o.because)
             if o.value is None:
@@ -191,7 +204,7 @@ def _compile_fact(c: FactIs) -> Compiled:
             ok = bool(v) is want if isinstance(v, bool) else False
         return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
 
-    def fact_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+    def fact_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         f = get(fact)
         if f is None:
             return missing(ui)
@@ -210,7 +223,7 @@ def _compile_fact(c: FactIs) -> Compiled:
 def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
     missing = _unknown(fact)
 
-    def range_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+    def range_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         f = get(fact)
         v = None if f is None else f.value
         if v is None:
@@ -226,12 +239,17 @@ def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
 def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
     # Resolved at evaluation time, so that a self-referring criterion compiles and an unknown
     # name is reported when (and only when) it is evaluated.
-    def ref_(get: Lookup, ui: dict[str, frozenset[str]], depth: int) -> Outcome:
+    def ref_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         target = kb.criteria.get(ref)
         if target is None:
             raise EvaluationError(f"unknown named criterion {ref!r}", code="EV301")
         if depth + 1 > _MAX_REF_DEPTH:
             raise EvaluationError(f"named criterion {ref!r} refers to itself", code="EV302")
-        return compiled(kb, target)(get, ui, depth + 1)
+        if memo is None:
+            return compiled(kb, target)(get, ui, None, depth + 1)
+        o = memo.get(ref)
+        if o is None:
+            o = memo[ref] = compiled(kb, target)(get, ui, memo, depth + 1)
+        return o
 
     return ref_

@@ -63,7 +63,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         order: an ordered procedure to rate (reference name, id or alias), if any.
     """
     res = resolve(kb, facts, as_of)
-    ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs)
+    ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs, fixed=True)
     m = match(kb, ev)
     cite = Citer(kb)
     region = res.facts.value("region")
