@@ -15,7 +15,7 @@ from workup.intake.lexicon import Lexicon
 
 _NUM_UNIT = re.compile(
     r"(?P<n>\d+(?:\.\d+)?|a couple of|couple of|a few|several|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-    r"[\s-]*(?P<u>hours?|hrs?|h|days?|d|weeks?|wks?|wk|w|months?|mos?|mo|years?|yrs?|yr|y)\b",
+    r"[\s-]*(?P<u>hours?|hrs?|h|days?|d|weeks?|wks?|wk|w|fortnights?|months?|mos?|mo|years?|yrs?|yr|y)\b",
     re.IGNORECASE,
 )
 _AGE_NUM = re.compile(r"\d{1,3}")
@@ -96,7 +96,7 @@ def days_of(words: str, lexicon: Lexicon) -> float | None:
         except ValueError:
             return None
     u = m.group("u").lower()
-    unit = c.units.get(u) or c.units.get(u.rstrip("s")) or c.units.get(u[:2]) or c.units.get(u[:1])
+    unit = c.units.get(u) or c.units.get(u.rstrip("s")) or c.units.get(u[:9]) or c.units.get(u[:2]) or c.units.get(u[:1])
     if unit is None:
         return None
     return round(n * unit, 4)
