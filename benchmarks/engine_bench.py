@@ -5,8 +5,9 @@ Run from the repository root::
     .venv/bin/python benchmarks/engine_bench.py            # default 2000 runs per scenario
     .venv/bin/python benchmarks/engine_bench.py -n 500 --json
 
-Prints the median and 99th percentile in microseconds for each representative scenario
-and over all of them. Target: overall median <= 100 µs. The knowledge pack is loaded
+Prints the median and 99th percentile in microseconds (wall clock, and this thread's CPU
+time, which a busy machine does not inflate) for each representative scenario and over all
+of them. Target: overall median <= 100 µs. The knowledge pack is loaded
 once before timing (loading is not part of a consultation).
 """
 
@@ -87,30 +88,43 @@ def run(n: int, warmup: int) -> dict:
     cases = scenarios(kb)
     results: dict[str, dict] = {}
     everything: list[float] = []
+    all_cpu: list[float] = []
     for name, facts in cases.items():
         for _ in range(warmup):
             to_document(evaluate(facts, kb, AS_OF))
-        samples = []
+        samples, cpu = [], []
         gc.collect()
         for _ in range(n):
+            c0 = time.thread_time_ns()
             t0 = time.perf_counter_ns()
             doc = to_document(evaluate(facts, kb, AS_OF))
             samples.append((time.perf_counter_ns() - t0) / 1000.0)
+            cpu.append((time.thread_time_ns() - c0) / 1000.0)
         samples.sort()
+        cpu.sort()
         everything.extend(samples)
+        all_cpu.extend(cpu)
         results[name] = {
             "status": doc["status"],
             "variant": (doc["variant"] or {}).get("id"),
             "median_us": statistics.median(samples),
             "p99_us": percentile(samples, 99),
+            "cpu_median_us": statistics.median(cpu),
+            "cpu_p99_us": percentile(cpu, 99),
         }
     everything.sort()
+    all_cpu.sort()
     return {
         "python": sys.version.split()[0],
         "content_version": kb.version,
         "runs_per_scenario": n,
         "scenarios": results,
-        "overall": {"median_us": statistics.median(everything), "p99_us": percentile(everything, 99)},
+        "overall": {
+            "median_us": statistics.median(everything),
+            "p99_us": percentile(everything, 99),
+            "cpu_median_us": statistics.median(all_cpu),
+            "cpu_p99_us": percentile(all_cpu, 99),
+        },
     }
 
 
@@ -129,11 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=2))
     else:
         print(f"facts → recommendation document, {args.runs} runs per scenario, {pinned}, Python {res['python']}")
-        print(f"{'scenario':28} {'status':18} {'variant':22} {'median µs':>10} {'p99 µs':>10}")
+        print(f"{'scenario':24} {'status':18} {'variant':18} {'median µs':>10} {'p99 µs':>10} {'cpu med':>9} {'cpu p99':>9}")
         for name, r in res["scenarios"].items():
-            print(f"{name:28} {r['status']:18} {r['variant'] or '-':22} {r['median_us']:10.1f} {r['p99_us']:10.1f}")
+            print(f"{name:24} {r['status']:18} {r['variant'] or '-':18} {r['median_us']:10.1f} {r['p99_us']:10.1f}"
+                  f" {r['cpu_median_us']:9.1f} {r['cpu_p99_us']:9.1f}")
         o = res["overall"]
-        print(f"{'overall':70} {o['median_us']:10.1f} {o['p99_us']:10.1f}")
+        print(f"{'overall':62} {o['median_us']:10.1f} {o['p99_us']:10.1f} {o['cpu_median_us']:9.1f} {o['cpu_p99_us']:9.1f}")
+        print("median/p99: wall clock; cpu: this thread's CPU time (excludes time the OS gave to other processes)")
         print(f"target: median <= {args.target_us:.0f} µs — {'met' if o['median_us'] <= args.target_us else 'NOT met'}")
         print(f"calibration: sum(range(1000)) takes {res['calibration_us']:.1f} µs on this machine (about 10 µs on a recent laptop)")
     return 0 if res["overall"]["median_us"] <= args.target_us else 1
