@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,11 @@ def set_criterion(criterion: dict) -> Callable[[Any], None]:
 
 def test_builtin_pack_lints_clean():
     assert lint(default()) == []
+
+
+def test_pack_without_source_files_is_not_reported_clean():
+    bare = dataclasses.replace(default(), files={})
+    assert [p["where"] for p in lint(bare)] == ["(pack)"]
 
 
 def test_lint_is_sorted_and_repeatable():

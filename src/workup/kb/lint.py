@@ -97,6 +97,10 @@ class _Linter:
 
     def run(self) -> None:
         files = self.kb.files
+        if not files:
+            # Locations come from the source files; a pack without them cannot be checked.
+            self.add("(pack)", "", "no source files to lint (build the pack with workup.kb.build or load)")
+            return
         if "facts.yaml" in files:
             self.facts_file(_parse(files["facts.yaml"], FactsFile))
         if "criteria.yaml" in files:
