@@ -53,7 +53,7 @@ def read_text(text: Any, kb):
     return read(text, kb)
 
 
-def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list]:
+def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise IntakeError("'fhir' must be a FHIR R4 Bundle (an object with resourceType 'Bundle')", code="IN219")
     try:
@@ -62,19 +62,6 @@ def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list]:
         raise IntakeError("FHIR intake is not available in this build", code="IN200") from None
     facts, orders = facts_from_bundle(bundle, kb, as_of)
     return facts, list(orders or ())
-
-
-def _order_name(order: Any) -> str | None:
-    """An order from the FHIR intake as a procedure name (a string, or an object naming one)."""
-    if isinstance(order, str):
-        return order
-    for attr in ("reference_name", "name", "procedure"):
-        v = getattr(order, attr, None)
-        if isinstance(v, str) and v:
-            return v
-        if isinstance(order, dict) and isinstance(order.get(attr), str):
-            return order[attr]
-    return None
 
 
 def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True) -> Consultation:
@@ -101,7 +88,7 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
     if payload.get("as_of") is not None:
         as_of = parse_as_of(payload["as_of"])
     facts = Facts()
-    bundle_orders: list = []
+    bundle_orders: list[str] = []
     if payload.get("fhir") is not None:
         facts, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
     reading = None
@@ -113,7 +100,7 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
     if order is not None and (not isinstance(order, str) or not order.strip()):
         raise IntakeError("'order' must be a procedure name", code="IN206")
     if order is None and bundle_orders:
-        order = _order_name(bundle_orders[0])
+        order = bundle_orders[0]  # the Bundle's first ServiceRequest, by name
     return Consultation(evaluate(facts, kb, as_of, order), reading, order)
 
 
