@@ -56,10 +56,8 @@ def read_text(text: Any, kb):
 def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise IntakeError("'fhir' must be a FHIR R4 Bundle (an object with resourceType 'Bundle')", code="IN219")
-    try:
-        from workup.intake.fhir import facts_from_bundle
-    except ImportError:
-        raise IntakeError("FHIR intake is not available in this build", code="IN200") from None
+    from workup.intake.fhir import facts_from_bundle
+
     facts, orders = facts_from_bundle(bundle, kb, as_of)
     return facts, list(orders or ())
 

@@ -184,7 +184,6 @@ def test_importing_the_service_reads_no_settings():
 
 
 def test_recommend_from_a_fhir_bundle(client):
-    pytest.importorskip("workup.intake.fhir")
     seed = fixture("seed-post-acdf-order-sign.json")
     entries = [{"resource": seed["prefetch"]["patient"]}]
     entries += seed["prefetch"]["conditions"]["entry"] + seed["prefetch"]["procedures"]["entry"]
