@@ -338,7 +338,6 @@ def test_malformed_feedback_is_422(client, body):
 
 
 def test_seed_order_end_to_end_through_the_intakes(client):
-    pytest.importorskip("workup.intake.text")
     r = client.post(SIGN, json=seed_request())
     assert r.status_code == 200, r.text
     body = r.json()
