@@ -88,3 +88,22 @@ def test_negated_rules_never_set_a_red_flag_true():
     for t in LEX.targets:
         for k, v in t.negated.items():
             assert not (KB.facts[k].red_flag and v is True), (t.id, k)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cue=st.sampled_from(["Denies", "No", "She denies", "Negative for", "Without"]),
+    items=st.lists(phrases, min_size=2, max_size=8, unique=True),
+    before=neutral,
+    after=neutral,
+)
+def test_negated_lists_of_any_length_never_red_flag(cue, items, before, after):
+    listed = ", ".join(items[:-1]) + " or " + items[-1]
+    _no_red_flag(" ".join([*before, f"{cue} {listed}.", *after]).strip())
+
+
+def test_self_polar_rules_never_set_a_red_flag():
+    """Rules a negated list cannot reach (list_negation: false) must not be able to raise a red flag."""
+    for t in LEX.targets:
+        if not t.list_negation:
+            assert not any(KB.facts[k].red_flag and v is True for k, v in t.facts.items()), t.id

@@ -349,3 +349,15 @@ def test_seed_vignettes_route_to_postop_cervical_variant(text, variant):
 
     rec = evaluate(read(text, KB).facts, KB, date(2026, 11, 25))
     assert rec.variant is not None and rec.variant.id == variant
+
+
+def test_negation_runs_along_a_long_list():
+    got = facts_of("Denies arm numbness, tingling, weakness, fever, weight loss, night sweats, bowel incontinence, trauma.")
+    for k in ("radiculopathy", "neuro_deficit", "fever", "weight_loss", "cauda_equina", "trauma"):
+        assert got[k] is False, k
+
+
+def test_negated_list_stops_at_a_positive_clause():
+    got = facts_of("No fever or chills, has new leg weakness.")
+    assert got["fever"] is False
+    assert got["neuro_deficit"] is True

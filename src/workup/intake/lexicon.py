@@ -29,6 +29,7 @@ CONTEXT_CATEGORIES = (
     "FAMILY",
     "TERMINATE",
     "PSEUDO",
+    "NEGATION_STOP",
 )
 
 

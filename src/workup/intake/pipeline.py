@@ -98,14 +98,16 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
 
     Applies two limits on top of medspaCy's scopes: a terminating cue ("but", "however",
     "now has") between a cue and the target ends the cue's reach (medspaCy 1.3 does not
-    apply terminators whose scope contains the cue's), and a negation does not run across a
-    comma into a finding that states its own polarity ("no tenderness, able to rotate").
+    apply terminators whose scope contains the cue's); a negation cue is also stopped by a
+    verb of having ("no fever, has weakness"); and a negation does not run across a comma
+    into a finding that states its own polarity ("no tenderness, able to rotate").
     """
     mods = span._.modifiers
     if not mods:
         return set()
     graph = doc._.context_graph
     stops = [m.modifier_span[0] for m in graph.modifiers if m.direction == "TERMINATE"]
+    neg_stops = [m.modifier_span[0] for m in graph.modifiers if m.category == "NEGATION_STOP"]
     spec = lexicon.by_id.get(span.label_)
     list_negation = spec.list_negation if spec is not None else True
     out: set[str] = set()
@@ -114,11 +116,44 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
         lo, hi = (b, span.start) if a < span.start else (span.end, a)
         if any(lo <= t < hi for t in stops):
             continue
+        if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
+            continue
         if m.category == "NEGATED_EXISTENCE" and not list_negation and lo < hi:
             if any(doc[i].text == "," for i in range(lo, hi)):
                 continue
         out.add(m.category)
     return out
+
+
+_LIST_GLUE = frozenset({
+    ",", "or", "and", "nor", "/", "&", "any", "a", "an", "the", "his", "her", "their", "recent", "new",
+    "known", "significant", "unexplained", "positive", "elevated", "raised", "history", "of",
+})
+
+
+def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
+    """Carry a negation along a list of findings: "denies numbness, tingling, weakness, trauma".
+
+    ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
+    finding of the same sentence by nothing but commas and "or"/"and" is negated too
+    (findings that state their own polarity, such as "able to rotate", are not).
+    """
+    covered: set[int] = set()
+    for s in spans:
+        covered.update(range(s.start, s.end))
+    main = [i for i, s in enumerate(spans) if lexicon.by_id[s.label_].layer == "main"]
+    for prev, cur in zip(main, main[1:]):
+        a, b = spans[prev], spans[cur]
+        if "NEGATED_EXISTENCE" not in cats[prev] or "NEGATED_EXISTENCE" in cats[cur]:
+            continue
+        if not lexicon.by_id[b.label_].list_negation or cats[cur] & {"FAMILY", "HYPOTHETICAL"}:
+            continue
+        if a.sent.start != b.sent.start or b.start < a.end:
+            continue
+        gap = range(a.end, b.start)
+        if all(i in covered or doc[i].lower_ in _LIST_GLUE for i in gap):
+            cats[cur] = cats[cur] | {"NEGATED_EXISTENCE"}
+    return cats
 
 
 def split_sentences(doc: Any) -> None:

@@ -97,16 +97,18 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
         IntakeError: the text is not a string, is empty, too long or binary.
     """
     _check(text)
-    from workup.intake.pipeline import GROUP, categories, get_pipeline
+    from workup.intake.pipeline import GROUP, categories, extend_negated_lists, get_pipeline
 
     pipe = get_pipeline(frozenset(kb.facts))
     lex = pipe.lexicon
     doc = pipe.doc(text)
+    spans = list(doc.spans[GROUP])
+    cats = extend_negated_lists(spans, [categories(s, doc, lex) for s in spans], doc, lex)
     mentions: list[Mention] = []
-    for span in doc.spans[GROUP]:
+    for span, cat in zip(spans, cats):
         spec = lex.by_id[span.label_]
         sent = span.sent
-        status = _status(categories(span, doc, lex))
+        status = _status(cat)
         mentions.append(
             Mention(
                 rule=spec.id,
