@@ -151,3 +151,21 @@ def test_seed_cases_use_the_example_files_facts(example: str, case_id: str) -> N
         pytest.skip(f"{path} is not in this checkout")
     case = next(c for c in CASES if c.get("id") == case_id)
     assert case["facts"] == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_cases_take_every_branch_of_every_decision() -> None:
+    """Each transition and each ``else`` of every decision node is taken by some case (read from the trace)."""
+    taken: set[tuple[str, str, str, bool]] = set()
+    for i in range(len(CASES)):
+        for t in _run(i).trace:
+            if t.node.startswith("pathway:") and "/" in t.node and t.result == "taken":
+                pid, nid = t.node[len("pathway:"):].split("/", 1)
+                target = t.why.split("→ ", 1)[1].split(" ")[0]
+                taken.add((pid, nid, target, t.why.endswith("(else)")))
+    every: set[tuple[str, str, str, bool]] = set()
+    for pid, pw in KB.pathways.items():
+        for nid, node in pw.nodes.items():
+            if node.type == "decision":
+                every |= {(pid, nid, t.to, False) for t in node.transitions}
+                every.add((pid, nid, node.else_ or "", True))
+    assert sorted(every - taken) == []
