@@ -82,7 +82,7 @@ class CriteriaEvaluator:
     ):
         self.kb = kb
         self.facts = facts
-        self.unknown_inputs = unknown_inputs or {}
+        self.unknown_inputs = unknown_inputs if unknown_inputs is not None else {}
         self._get: Lookup = facts.lookup() if isinstance(facts, Facts) else facts.get
         self._compiled: dict[int, tuple[Criterion, Compiled]] = kb.cache.setdefault("criteria", {})
         # With facts that will not change (``fixed``), a named criterion's outcome is the same
