@@ -118,7 +118,7 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
             continue
         if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
             continue
-        if m.category == "NEGATED_EXISTENCE" and not list_negation and lo < hi:
+        if m.category in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE") and not list_negation and lo < hi:
             if any(doc[i].text == "," for i in range(lo, hi)):
                 continue
         out.add(m.category)
