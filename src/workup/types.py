@@ -137,8 +137,14 @@ class Facts(Mapping[str, Fact]):
         items.update(self._items)
         return Facts(items)
 
-    def to_list(self) -> list[dict]:
-        return [self._items[k].to_dict() for k in sorted(self._items)]
+    def to_list(self, *, skip_assumed: bool = False) -> list[dict]:
+        """Every fact as a dict, sorted by id (``skip_assumed`` leaves out policy assumptions)."""
+        items = self._items
+        return [
+            items[k].to_dict()
+            for k in sorted(items)
+            if not (skip_assumed and items[k].origin is FactOrigin.ASSUMED)
+        ]
 
     def __repr__(self) -> str:
         return f"Facts({', '.join(f'{k}={v.value!r}' for k, v in sorted(self._items.items()))})"
