@@ -220,3 +220,37 @@ def test_tokens_issued_before_a_restart_are_refused(secured):
     assert call(secured, token()).status_code == 401
     secured.app.state.workup.verifier.started_at = time.time() - 120
     assert call(secured, token()).status_code == 200
+
+
+def test_a_jti_used_on_one_worker_is_refused_by_another(make_client):
+    # two workers (two apps) on one audit database share the replay log
+    a = make_client(dev_insecure=False, jwt_issuers=ISSUERS)
+    b = make_client(new_id=lambda: str(uuid.uuid4()), dev_insecure=False, jwt_issuers=ISSUERS)
+    tok = token()
+    assert call(a, tok).status_code == 200
+    assert call(b, tok).status_code == 401
+    assert call(b, token()).status_code == 200
+
+
+def test_the_replay_log_survives_a_restart_and_forgets_expired_tokens(tmp_path):
+    from workup.audit.store import AuditStore
+
+    url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+    first = AuditStore(url)
+    since = first.replay_since
+    assert first.check_and_add_token(ISS, "j-1", 1010.0, now=1000.0)
+    assert not first.check_and_add_token(ISS, "j-1", 1010.0, now=1000.0)
+    first.close()
+    again = AuditStore(url)  # a restart (or another worker): same log, same start time
+    assert again.replay_since == since
+    assert not again.check_and_add_token(ISS, "j-1", 1010.0, now=1005.0)
+    assert again.check_and_add_token("https://other.example.org", "j-1", 1010.0, now=1005.0)  # per issuer
+    assert again.check_and_add_token(ISS, "j-1", 2010.0, now=2000.0)  # expired entries are forgotten
+    again.close()
+
+
+def test_tokens_issued_before_the_shared_replay_log_began_are_refused(secured):
+    st = secured.app.state.workup
+    assert st.verifier.started_at == st.store.replay_since
+    st.verifier.started_at = time.time() + 120
+    assert call(secured, token()).status_code == 401

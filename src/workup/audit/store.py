@@ -6,6 +6,12 @@ Writes from concurrent requests are group-committed: one writer thread takes eve
 waiting in the queue, commits them in one transaction (one fsync), then releases each
 caller; a failed commit fails every write in it, so nothing is acknowledged unless stored.
 Feedback is idempotent: the same item sent twice is stored once.
+
+The store also keeps the JWT replay log (``jti`` values until they expire), so replay
+protection holds across every worker process sharing the database and across restarts.
+SQLite write transactions start with ``BEGIN IMMEDIATE``: several worker processes may
+write the same file, and a transaction that read first and wrote later could otherwise
+fail with "database is locked" instead of waiting.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ import io
 import json
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from sqlalchemy import (
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -31,6 +39,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    delete,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -79,6 +88,19 @@ feedback = Table(
     Column("accepted_suggestions", Text, nullable=False),
 )
 Index("ix_workup_feedback_consult", feedback.c.consult_id)
+jwt_replay = Table(
+    "workup_jwt_replay",
+    metadata,
+    Column("token_key", String(64), primary_key=True),  # sha256 of (issuer, jti): no token material stored
+    Column("expires_at", Float, nullable=False, index=True),
+)
+meta = Table(
+    "workup_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+REPLAY_SINCE = "jwt_replay_log_since"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -87,6 +109,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    # transactions are begun explicitly (see _sqlite_begin), not by the driver
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class _Pending:
@@ -190,10 +218,51 @@ class AuditStore:
             self.engine: Engine = create_engine(url, **kwargs)
             if self.is_sqlite:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
+                event.listen(self.engine, "begin", _sqlite_begin)
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError:  # another worker created the tables at the same moment
+                time.sleep(0.2)
+                metadata.create_all(self.engine)
+            self.replay_since = self._replay_since()
         except SQLAlchemyError as e:
             raise ServiceError(f"cannot open the audit log: {type(e).__name__}", code="SV501") from None
         self._writer = GroupWriter(self.engine)
+        self._replay_inserts = 0
+
+    def _insert_ignore(self, table: Table):
+        """``INSERT … ON CONFLICT DO NOTHING`` in this database's dialect."""
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return dialect_insert(table).on_conflict_do_nothing()
+
+    def _replay_since(self) -> float:
+        """When this database began keeping the JWT replay log (set once, by the first process)."""
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_ignore(meta), {"key": REPLAY_SINCE, "value": repr(time.time())})
+            return float(conn.execute(select(meta.c.value).where(meta.c.key == REPLAY_SINCE)).scalar_one())
+
+    def check_and_add_token(self, iss: str, jti: str, exp: float, now: float | None = None) -> bool:
+        """Record a token's (issuer, jti) until ``exp``; False when it is already recorded and live.
+
+        Shared by every process on this database; committed before it returns.
+        """
+        now = time.time() if now is None else now
+        key = hashlib.sha256(json.dumps([iss, jti]).encode()).hexdigest()
+        self._replay_inserts += 1
+        purge_all = self._replay_inserts % 1000 == 0
+        stmt = self._insert_ignore(jwt_replay)
+
+        def go(conn) -> bool:
+            if purge_all:
+                conn.execute(delete(jwt_replay).where(jwt_replay.c.expires_at < now))
+            else:
+                conn.execute(delete(jwt_replay).where(jwt_replay.c.token_key == key, jwt_replay.c.expires_at < now))
+            return conn.execute(stmt, {"token_key": key, "expires_at": float(exp)}).rowcount == 1
+
+        return self._write(go)
 
     def _write(self, fn) -> Any:
         return self._writer.submit(fn)

@@ -130,7 +130,7 @@ def create_app(
     """
     from workup.audit.store import AuditStore
     from workup.kb import load
-    from workup.service.security import TokenVerifier
+    from workup.service.security import StoreReplay, TokenVerifier
 
     settings = settings or get_settings()
     if settings.dev_insecure:
@@ -141,11 +141,13 @@ def create_app(
         version=__version__,
         description="Spine imaging appropriateness (ACR Appropriateness Criteria) as a JSON API and CDS Hooks 2.0 services.",
     )
+    store = AuditStore(settings.audit_url())
     app.state.workup = State(
         settings=settings,
         kb=kb,
-        store=AuditStore(settings.audit_url()),
-        verifier=TokenVerifier(settings),
+        store=store,
+        # the jti replay log lives in the audit database: shared by every worker, kept across restarts
+        verifier=TokenVerifier(settings, replay=StoreReplay(store), not_before=store.replay_since),
         clock=clock or (lambda: datetime.now(timezone.utc)),
         new_id=new_id or new_uuid,
     )

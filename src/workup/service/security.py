@@ -3,8 +3,9 @@
 Only ES384 and RS384 signatures are accepted (``none`` and HMAC never); the issuer must
 be on the allow-list with its keys (static JWKS, or a JWKS URL fetched and cached); the
 audience must be the exact endpoint URL; ``exp``, ``iat`` and ``jti`` are required and a
-``jti`` seen before is refused (tokens issued before the process started are refused too,
-since the replay cache does not survive a restart). Any failure is a bare 401: the reason
+``jti`` seen before is refused. The service keeps the replay log in the audit database,
+shared by every worker process and kept across restarts; tokens issued before that log
+began are refused, since they may have been used before anything was recording them. Any failure is a bare 401: the reason
 is never sent back and never logged with the token.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import jwt
 from jwt import PyJWK, PyJWKClient
@@ -60,17 +61,43 @@ class ReplayCache:
             return True
 
 
-class TokenVerifier:
-    """Checks bearer tokens against the allow-listed issuers in the settings."""
+class ReplayGuard(Protocol):
+    """Where seen tokens are recorded: :class:`ReplayCache` (one process) or the audit store (shared)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def check_and_add(self, iss: str, jti: str, exp: float) -> bool: ...
+
+
+class StoreReplay:
+    """The replay log in the audit database, shared by every worker process (see ``AuditStore``)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def check_and_add(self, iss: str, jti: str, exp: float) -> bool:
+        """Record the token; False when it was seen before and has not expired."""
+        return self.store.check_and_add_token(iss, jti, exp)
+
+
+class TokenVerifier:
+    """Checks bearer tokens against the allow-listed issuers in the settings.
+
+    Args:
+        settings: the service settings (issuers, leeway, maximum lifetime).
+        replay: where seen ``jti`` values are kept; default an in-memory cache of this process.
+        not_before: tokens issued before this time (epoch seconds, less the leeway) are
+            refused because the replay record may not cover them; default now, which is
+            right for the in-memory cache. The service passes the time its shared replay
+            log began.
+    """
+
+    def __init__(self, settings: Settings, replay: ReplayGuard | None = None, not_before: float | None = None) -> None:
         self.issuers: dict[str, IssuerConfig] = dict(settings.jwt_issuers)
         self.leeway = settings.jwt_leeway_seconds
         self.max_lifetime = settings.jwt_max_lifetime_seconds
-        self.replay = ReplayCache()
-        # The replay cache lives in memory: a token issued before this process started may
-        # have been seen by the previous one, so it is refused (EHRs sign a token per call).
-        self.started_at = time.time()
+        self.replay: ReplayGuard = replay if replay is not None else ReplayCache()
+        # A token issued before the replay record began may have been used already, so it
+        # is refused (EHRs sign a token per call).
+        self.started_at = time.time() if not_before is None else not_before
         self._clients: dict[str, PyJWKClient] = {}
         self._lock = threading.Lock()
 
@@ -153,7 +180,7 @@ class TokenVerifier:
         if exp - iat > self.max_lifetime:
             raise Unauthorized("lifetime too long")
         if iat < self.started_at - self.leeway:
-            raise Unauthorized("issued before this process started")
+            raise Unauthorized("issued before the replay log began")
         if not self.replay.check_and_add(iss, jti, float(exp) + self.leeway):
             raise Unauthorized("replayed jti")
         return claims
