@@ -127,3 +127,18 @@ def test_href_changes_every_link() -> None:
     text = render_variant_guide(KB, "cervical-pain-3", href=lambda i: f"/guide/{i}")
     assert ".md)" not in text
     assert "](/guide/cervical-pain-5)" in text and "](/guide/cervical-pain)" in text
+
+
+def test_shared_pathway_keeps_area_of_interest_studies_unresolved() -> None:
+    # The trauma pathway serves cervical, thoracic and lumbar variants: on a cervical page the
+    # thoracolumbar branch must not read "CT Cervical Spine".
+    text = render_variant_guide(KB, "spinal-trauma-2")
+    workflow = text.split("## Downstream workflow")[1].split("## Pitfalls")[0]
+    branch = workflow.split("*High-risk thoracic or lumbar injury:*")[1].split("\n  - *")[0]
+    assert "CT Spine Area of Interest Without IV Contrast" in branch
+    assert "CT Cervical Spine" not in branch
+
+
+def test_single_region_pathway_names_the_regional_study() -> None:
+    text = render_variant_guide(KB, "low-back-pain-4")
+    assert "**Image (emergent): MRI Lumbar Spine Without IV Contrast**" in text

@@ -127,7 +127,7 @@ class _Words:
         if isinstance(c, NotOf):
             inner = c.of
             if isinstance(inner, FactIs) and inner.equals is None and inner.in_ is None and inner.is_ is not False:
-                return f"no {_lower_first(self.label(inner.fact))}"
+                return f"not: {self.label(inner.fact)}"
             return f"not ({self(c.of)})"
         if isinstance(c, RefTo):
             return self.named.get(c.ref, c.ref.replace("_", " ")).rstrip(".")
@@ -236,18 +236,12 @@ class _PathwayDrawing:
         for t in node.transitions:
             target = self.pw.nodes[t.to]
             cond = target.finding or self.words(t.when)
-            lines.append(f"{pad}- If {_lower_first(cond)}:")
+            lines.append(f"{pad}- *{cond}:*")
             lines.extend(self.subtree(t.to, depth + 2, stack))
         if node.else_:
-            lines.append(f"{pad}- Otherwise:")
+            lines.append(f"{pad}- *Otherwise:*")
             lines.extend(self.subtree(node.else_, depth + 2, stack))
         return lines
-
-
-def _lower_first(s: str) -> str:
-    if len(s) > 1 and s[0].isupper() and not s[1].isupper():
-        return s[0].lower() + s[1:]
-    return s
 
 
 # --------------------------------------------------------------------- pages
@@ -333,13 +327,17 @@ def render_variant_guide(kb: KnowledgeBase, variant_id: str, *, href: Href = def
         w(_default_workflow(procs, refs([topic.source.citation])))
     for pid in pathway_ids:
         pw = kb.pathways[pid]
+        # A pathway shared by several regions draws "area of interest" studies unresolved,
+        # so that a branch for another region never shows this variant's region.
+        regions = {variant_region(kb.variants[x]) for x in pw.variants if x in kb.variants}
+        pw_region = region if regions == {region} else None
         w("")
         w(f"### {pw.title}")
         w("")
         if pw.applies_when is not None:
             w(f"*Applies when: {words(pw.applies_when)}.*")
             w("")
-        out.extend(_PathwayDrawing(kb, pw, region, refs, words).draw())
+        out.extend(_PathwayDrawing(kb, pw, pw_region, refs, words).draw())
 
     if topic.pitfalls:
         w("")
