@@ -37,7 +37,8 @@ async def load_until_killed(port: int, path: str, body: dict, concurrency: int, 
 
     async def killer() -> float:
         await asyncio.sleep(kill_after)
-        os.kill(proc.pid, signal.SIGKILL)  # only the server process this script started
+        # the server and its workers: the process group this script started it in, nothing else
+        os.killpg(proc.pid, signal.SIGKILL)
         return time.monotonic()
 
     # warm up first (the first free-text read loads the language model), then start the clock

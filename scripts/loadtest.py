@@ -28,6 +28,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 MRI = "MRI Cervical Spine Without IV Contrast"
+TEXT = ("58-year-old, two years after C5-C6 ACDF, a month of increasing neck pain and new right arm "
+        "tingling. Denies trauma, fever or weight loss.")
 
 
 def free_port() -> int:
@@ -56,13 +58,24 @@ def wait_ready(port: int, timeout: float = 60.0) -> None:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM the server (its workers stop with it); SIGKILL its process group if it hangs."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            kill_group(proc)
+    else:
+        kill_group(proc)  # the supervisor is gone: make sure no worker of it is left
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the server and its workers: the process group this script started it in."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
 
 
 def request_for(kind: str) -> tuple[str, dict]:
@@ -70,6 +83,8 @@ def request_for(kind: str) -> tuple[str, dict]:
     facts = json.loads((ROOT / "examples" / "seed-post-acdf.json").read_text(encoding="utf-8"))
     if kind == "recommend":
         return "/v1/recommend", {"facts": facts, "order": MRI}
+    if kind == "text":
+        return "/v1/recommend", {"text": TEXT, "order": MRI}
     body = json.loads((ROOT / "tests" / "service" / "fixtures" / "seed-post-acdf-order-sign.json").read_text(encoding="utf-8"))
     body = {k: v for k, v in body.items() if not k.startswith("_")}
     body["context"]["draftOrders"]["entry"][0]["resource"].pop("note", None)  # coded data only: no NLP in the hot path
@@ -177,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--short", action="store_true", help="a quick run for CI (400 requests)")
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=100)
-    ap.add_argument("--kind", choices=("recommend", "cds"), default="recommend")
+    ap.add_argument("--kind", choices=("recommend", "text", "cds"), default="recommend")
+    ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: workup serve's)")
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--target-p99-ms", type=float, default=50.0)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -186,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     path, body = request_for(args.kind)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
-        proc = start_server(Path(tmp) / "audit.sqlite3", port)
+        env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
+        proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
         try:
             wait_ready(port)
             asyncio.run(run_load(port, path, body, min(200, total), args.concurrency, args.max_seconds))  # warm-up
@@ -201,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         "errors": res["errors"],
         "concurrency": args.concurrency,
         "cpus": os.cpu_count(),
+        "workers": args.workers or "default",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "throughput_rps": round(len(lat) / res["elapsed"], 1) if res["elapsed"] else None,
         "p50_ms": round(percentile(lat, 50) * 1000, 1),
         "p90_ms": round(percentile(lat, 90) * 1000, 1),

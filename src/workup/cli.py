@@ -247,12 +247,13 @@ def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Interface to listen on (default WORKUP_HOST or 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port (default WORKUP_PORT or 8000)."),
     dev_insecure: bool = typer.Option(False, "--dev-insecure", help="Turn JWT checks OFF (local development only)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes (default WORKUP_WORKERS or one per CPU)."),
 ) -> None:
     """Start the HTTP service: JSON API and CDS Hooks (settings from WORKUP_* variables)."""
     try:
         from workup.service.run import serve as run
 
-        run(host=host, port=port, dev_insecure=dev_insecure)
+        run(host=host, port=port, dev_insecure=dev_insecure, workers=workers)
     except WorkupError as e:
         _fail(e, "text")
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int | None = None  # uvicorn worker processes; default one per CPU (see workup.service.run)
     dev_insecure: bool = False  # turn JWT checks off (development only; announced loudly at start-up)
     public_base_url: str | None = None  # e.g. https://cds.example.org when behind a proxy; the JWT `aud` is built from it
     jwt_issuers: dict[str, IssuerConfig] = Field(default_factory=dict)

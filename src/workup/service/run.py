@@ -1,14 +1,30 @@
-"""Running the service under uvicorn (``workup serve``)."""
+"""Running the service under uvicorn (``workup serve``).
+
+``workup serve`` starts one uvicorn worker process per CPU by default (``--workers`` or
+``WORKUP_WORKERS`` to choose). Several workers are safe because everything they share
+lives in the audit database: the consultations and the JWT replay log (a ``jti`` seen by
+one worker is refused by every other one, also after a restart). Each worker builds its
+own app from the ``WORKUP_*`` environment (:func:`worker_app`); the command-line
+overrides are passed to the workers through that environment.
+"""
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
+import threading
+import time
 
 from workup.service.app import INSECURE_BANNER, create_app
 from workup.service.config import Settings, get_settings
 
+MAX_DEFAULT_WORKERS = 8
 
-def settings_for(host: str | None = None, port: int | None = None, dev_insecure: bool = False) -> Settings:
+
+def settings_for(
+    host: str | None = None, port: int | None = None, dev_insecure: bool = False, workers: int | None = None
+) -> Settings:
     """The environment's settings with the command-line overrides applied."""
     base = get_settings()
     update: dict = {}
@@ -18,18 +34,76 @@ def settings_for(host: str | None = None, port: int | None = None, dev_insecure:
         update["port"] = port
     if dev_insecure:
         update["dev_insecure"] = True
+    if workers is not None:
+        update["workers"] = workers
     return base.model_copy(update=update) if update else base
 
 
-def serve(host: str | None = None, port: int | None = None, dev_insecure: bool = False) -> None:
-    """Start the HTTP service in this process (one worker: the jti replay cache is per process)."""
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_count(settings: Settings) -> int:
+    """How many worker processes to run: the setting, else one per CPU (at most 8).
+
+    An in-memory SQLite audit log cannot be shared between processes, so it gets one.
+    """
+    if settings.audit_url().rstrip("/").endswith(":memory:") or settings.audit_url() == "sqlite://":
+        return 1
+    if settings.workers is not None:
+        return max(1, settings.workers)
+    return min(available_cpus(), MAX_DEFAULT_WORKERS)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Stop this worker when the process that started it is gone (e.g. killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="workup-parent-watch", daemon=True).start()
+
+
+def worker_app():
+    """The app of one uvicorn worker, from the environment (``uvicorn --factory``)."""
+    app = create_app(get_settings())
+    # Everything built so far (knowledge pack, language pipelines, app) lives as long as
+    # the process: keep it out of the garbage collector's scans, which otherwise walk it
+    # again and again under load.
+    gc.collect()
+    gc.freeze()
+    if os.environ.get("WORKUP_SUPERVISOR_PID"):
+        _exit_with_parent(int(os.environ["WORKUP_SUPERVISOR_PID"]))
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None, dev_insecure: bool = False, workers: int | None = None) -> None:
+    """Start the HTTP service: uvicorn with :func:`worker_count` worker processes."""
     import uvicorn
 
-    settings = settings_for(host, port, dev_insecure)
+    settings = settings_for(host, port, dev_insecure, workers)
     if settings.dev_insecure:
         sys.stderr.write("\n" + "!" * 100 + "\n" + INSECURE_BANNER + "\n" + "!" * 100 + "\n\n")
         sys.stderr.flush()
     elif not settings.jwt_issuers:
         sys.stderr.write("workup serve: no trusted issuers (WORKUP_JWT_ISSUERS); every CDS Hooks call will get 401\n")
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info")
+    n = worker_count(settings)
+    # the workers read their settings from the environment: pass the overrides down
+    os.environ["WORKUP_HOST"] = settings.host
+    os.environ["WORKUP_PORT"] = str(settings.port)
+    if settings.dev_insecure:
+        os.environ["WORKUP_DEV_INSECURE"] = "true"
+    get_settings.cache_clear()
+    if n > 1:
+        os.environ["WORKUP_SUPERVISOR_PID"] = str(os.getpid())
+        sys.stderr.write(f"workup serve: {n} worker processes (WORKUP_WORKERS or --workers to change)\n")
+    uvicorn.run(
+        "workup.service.run:worker_app", factory=True, workers=n,
+        host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info",
+    )
