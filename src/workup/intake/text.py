@@ -268,8 +268,7 @@ def _regions_of(kind: str, phrase: str) -> list[str]:
     if kind == "level":
         m = _LEVEL.search(phrase)
         return [_LETTER[m.group(1).lower()]] if m else []
-    out = [r for pat, r in _REGION_WORDS if pat.search(phrase)]
-    return out[:1] if len(out) > 1 and "thoracolumbar" not in phrase.lower() else out[:1]
+    return [r for pat, r in _REGION_WORDS if pat.search(phrase)][:1]
 
 
 def _pick_region(cues: list[tuple[int, int, str, Mention]]) -> tuple[str, Mention] | None:
