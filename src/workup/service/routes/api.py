@@ -13,8 +13,9 @@ from workup.audit.record import consultation_record, rating_entry
 from workup.consult import MAX_TEXT, consult_payload
 from workup.errors import ServiceError
 from workup.render.cds import pama_code
-from workup.render.document import dumps, to_document
+from workup.render.document import to_document
 from workup.service.deps import require_ehr, state
+from workup.service.encoding import json_bytes
 
 router = APIRouter(prefix="/v1", tags=["api"])
 log = logging.getLogger("workup.service")
@@ -49,8 +50,8 @@ async def recommend(body: RecommendRequest, request: Request, _claims=Depends(re
         ratings=[rating_entry(order, c.recommendation, pama_code(c.recommendation) if order else None)], cards=[],
     ))
     log.info("consultation %s api status=%s", consult_id, c.recommendation.status.value)
-    # serialised once, deterministically, by the document's own dumps (not re-encoded by FastAPI)
-    return Response(dumps(doc), media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
+    # serialised once, as the document's own dumps would (not re-encoded by FastAPI)
+    return Response(json_bytes(doc), media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
 
 
 @router.get("/topics", summary="The packed topics")

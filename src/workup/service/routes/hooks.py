@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from workup.audit.record import consultation_record, feedback_record, rating_entry
 from workup.errors import ServiceError
 from workup.render.cds import Labels, Source, cds_response, pama_code
-from workup.render.document import dumps
 from workup.service.cds import SERVICES, FeedbackRequest, HookRequest, discovery
 from workup.service.deps import require_ehr, state
+from workup.service.encoding import json_bytes
 from workup.service.hooks import advise
 
 router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
@@ -62,7 +62,7 @@ async def cds_call(service_id: str, body: HookRequest, request: Request, _claims
         hook_instance=body.hookInstance, order_codes=codes, ratings=ratings, cards=cards,
     ))
     log.info("consultation %s %s orders=%d cards=%d", consult_id, body.hook, len(pairs), len(cards))
-    return Response(dumps(resp), media_type="application/json")
+    return Response(json_bytes(resp), media_type="application/json")
 
 
 @router.post("/{service_id}/feedback", summary="Card outcomes (accepted / overridden); idempotent")
