@@ -142,3 +142,13 @@ def test_shared_pathway_keeps_area_of_interest_studies_unresolved() -> None:
 def test_single_region_pathway_names_the_regional_study() -> None:
     text = render_variant_guide(KB, "low-back-pain-4")
     assert "**Image (emergent): MRI Lumbar Spine Without IV Contrast**" in text
+
+
+def test_variant_without_a_pathway_names_the_best_study_or_no_imaging() -> None:
+    from workup.kb.load import build
+
+    bare = build({k: v for k, v in KB.files.items() if not k.endswith("pathway.yaml")})
+    with_study = render_variant_guide(bare, "cervical-pain-8")
+    assert "No pathway is defined; MRI Cervical Spine Without IV Contrast is the highest-rated study (rating 7)." in with_study
+    none = render_variant_guide(bare, "cervical-pain-1")
+    assert "No pathway is defined and no study is usually appropriate" in none
