@@ -19,6 +19,7 @@ _NUM_UNIT = re.compile(
     re.IGNORECASE,
 )
 _AGE_NUM = re.compile(r"\d{1,3}")
+_UNIT_ONLY = re.compile(r"\b(years?|months?|weeks?|fortnights?|days?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,15 @@ def days_of(words: str, lexicon: Lexicon) -> float | None:
     c = compiled(lexicon)
     m = _NUM_UNIT.search(words)
     if m is None:
-        return None
+        # "the past year", "the last few weeks": one unit, or a few
+        u = _UNIT_ONLY.search(words)
+        if u is None:
+            return None
+        unit = c.units.get(u.group(1).lower().rstrip("s"))
+        if unit is None:
+            return None
+        n0 = 3.0 if re.search(r"\b(?:few|several)\b", words, re.IGNORECASE) else 2.0 if "couple" in words.lower() else 1.0
+        return round(n0 * unit, 4)
     n_raw = m.group("n").lower()
     n = c.numbers.get(n_raw)
     if n is None:
