@@ -17,10 +17,12 @@ fail with "database is locked" instead of waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import os
 import queue
 import threading
 import time
@@ -128,12 +130,45 @@ class _Pending:
         self.notify = notify  # called from the writer thread once the batch is committed (or failed)
 
 
+class FileLock:
+    """An exclusive ``flock`` on a file, held while one process writes the SQLite log.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so with several worker
+    processes one writer can starve for seconds while the others keep taking the lock; a
+    blocking ``flock`` wakes the waiting writer as soon as the lock is free.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> "FileLock":
+        import fcntl
+
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class GroupWriter:
     """One thread that commits queued writes in batches (one transaction per batch)."""
 
-    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, lock: FileLock | None = None) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.lock = lock if lock is not None else contextlib.nullcontext()
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="workup-audit-writer", daemon=True)
         self.thread.start()
@@ -183,7 +218,7 @@ class GroupWriter:
                     break
                 batch.append(nxt)
             try:
-                with self.engine.begin() as conn:
+                with self.lock, self.engine.begin() as conn:
                     for item in batch:
                         item.result = item.fn(conn)
             except BaseException as e:  # the whole batch was rolled back: none of it is acknowledged
@@ -227,8 +262,15 @@ class AuditStore:
             self.replay_since = self._replay_since()
         except SQLAlchemyError as e:
             raise ServiceError(f"cannot open the audit log: {type(e).__name__}", code="SV501") from None
-        self._writer = GroupWriter(self.engine)
+        self._lock: FileLock | None = None
+        if self.is_sqlite and self._sqlite_path() is not None and os.name == "posix":
+            self._lock = FileLock(Path(str(self._sqlite_path()) + ".writelock"))
+        self._writer = GroupWriter(self.engine, lock=self._lock)
         self._replay_inserts = 0
+
+    def _sqlite_path(self) -> Path | None:
+        path = self.url.split("sqlite:///", 1)[-1] if "sqlite:///" in self.url else ""
+        return Path(path).expanduser() if path and path != ":memory:" else None
 
     def _insert_ignore(self, table: Table):
         """``INSERT … ON CONFLICT DO NOTHING`` in this database's dialect."""
@@ -376,6 +418,8 @@ class AuditStore:
     def close(self) -> None:
         """Finish pending writes and release the database connections."""
         self._writer.close()
+        if self._lock is not None:
+            self._lock.close()
         self.engine.dispose()
 
 
