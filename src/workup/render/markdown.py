@@ -19,6 +19,16 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|")
 
 
+def _section(w, title: str, lines: list[str]) -> None:
+    """Write a ``###`` section of pre-formatted lines (nothing when there are none)."""
+    if lines:
+        w("")
+        w(f"### {title}")
+        w("")
+        for line in lines:
+            w(line)
+
+
 def render_markdown(rec: Recommendation, reading: Any = None, *, include_unrated: bool = True) -> str:
     """Render a recommendation as GitHub-flavoured Markdown."""
     out: list[str] = []
@@ -79,30 +89,13 @@ def render_markdown(rec: Recommendation, reading: Any = None, *, include_unrated
             if s.reference_name:
                 head += f" — {s.reference_name}"
             w(f"{i}. {head}: {s.text} {_cites(s.citations)}")
-    if rec.missing_facts:
-        w("")
-        w("### Questions that would decide" if rec.status is not Status.RATED else "### Still to find out")
-        w("")
-        for m in rec.missing_facts:
-            w(f"- {m.question} (`{m.fact}`)")
-    if rec.assumptions:
-        w("")
-        w("### Not mentioned, so assumed absent")
-        w("")
-        for head, labels in assumption_groups(rec.assumptions):
-            w(f"- {head}: " + ", ".join(labels))
-    if rec.pitfalls:
-        w("")
-        w("### Pitfalls")
-        w("")
-        for text, cites in rec.pitfalls:
-            w(f"- {text} {_cites(cites)}")
-    if rec.payer_notes:
-        w("")
-        w("### Payer rules (coverage, not part of the ACR rating)")
-        w("")
-        for text, cites in rec.payer_notes:
-            w(f"- {text} {_cites(cites)}")
+    _section(w, "Questions that would decide" if rec.status is not Status.RATED else "Still to find out",
+             [f"- {m.question} (`{m.fact}`)" for m in rec.missing_facts])
+    _section(w, "Not mentioned, so assumed absent",
+             [f"- {head}: " + ", ".join(labels) for head, labels in assumption_groups(rec.assumptions)])
+    _section(w, "Pitfalls", [f"- {text} {_cites(cites)}" for text, cites in rec.pitfalls])
+    _section(w, "Payer rules (coverage, not part of the ACR rating)",
+             [f"- {text} {_cites(cites)}" for text, cites in rec.payer_notes])
     if rec.citations:
         w("")
         w("### References")
