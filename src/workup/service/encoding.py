@@ -31,12 +31,32 @@ def _plain(o: Any) -> bool:
     return True
 
 
+_DIGITS = frozenset(b"0123456789")
+
+
+def _suspect(out: bytes) -> bool:
+    """Whether orjson's output may hold a float written unlike ``dumps`` (a cheap scan).
+
+    NaN and infinity come out as ``null``; floats under 1e-4 as ``0.0000…`` or ``2.5e-7``
+    (Python writes ``2.5e-07``). Text such as "re-examine" is told apart from a number by
+    the digits on both sides of ``e-``.
+    """
+    if b"null" in out or b"0.0000" in out:
+        return True
+    i = out.find(b"e-")
+    while i != -1:
+        if i > 0 and out[i - 1] in _DIGITS and i + 2 < len(out) and out[i + 2] in _DIGITS:
+            return True
+        i = out.find(b"e-", i + 2)
+    return False
+
+
 def json_bytes(doc: dict[str, Any]) -> bytes:
     """``dumps(doc)`` as UTF-8 bytes."""
     try:
         out = orjson.dumps(doc)
     except TypeError:  # orjson.JSONEncodeError: let dumps encode it, or raise its own error
         return dumps(doc).encode("utf-8")
-    if (b"null" in out or b"0.0000" in out or b"e-" in out) and not _plain(doc):
+    if _suspect(out) and not _plain(doc):
         return dumps(doc).encode("utf-8")  # raises ValueError on NaN / infinity, as dumps does
     return out
