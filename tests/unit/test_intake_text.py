@@ -361,3 +361,22 @@ def test_negated_list_stops_at_a_positive_clause():
     got = facts_of("No fever or chills, has new leg weakness.")
     assert got["fever"] is False
     assert got["neuro_deficit"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("34F, neck pain x10d; denies arm sx, fever, trauma; no tx so far.", {"radiculopathy": False, "fever": False, "trauma": False, "conservative_care_tried": False, "symptom_duration_days": 10.0}),
+        ("Hx C5-7 ACF, now cervicalgia.", {"prior_surgery_cervical": True, "anterior_hardware": True}),
+        ("29F occipital HA she feels originates in the neck.", {"cervicogenic_headache": True}),
+        ("Neck pain with RUE numbness.", {"radiculopathy": True, "region": "cervical"}),
+        ("BLE weakness and urinary retention.", {"neuro_deficit": True, "cauda_equina": True}),
+        ("c/o LBP w/ LLE pain x2 wks, h/o prostate ca.", {"region": "lumbar", "radiculopathy": True, "symptom_duration_days": 14.0, "malignancy_history": True}),
+        ("s/p MVC, CT C-spine neg for fx.", {"trauma": True, "ct_negative": True}),
+        ("Gradually worsening gait over the past year.", {"myelopathy": True, "symptom_duration_days": 365.25}),
+    ],
+)
+def test_abbreviations(text, expected):
+    got = facts_of(text)
+    for k, v in expected.items():
+        assert got.get(k) == v, (k, got.get(k), text)

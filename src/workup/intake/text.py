@@ -260,9 +260,9 @@ def _regions_of(kind: str, phrase: str) -> list[str]:
         return [kind]
     if kind == "limb":
         low = phrase.lower()
-        if re.search(r"\b(?:legs?|foot|feet|lower extremit)", low):
+        if re.search(r"\b(?:legs?|foot|feet|lower extremit|[rlb]?le)\b", low):
             return ["lumbar"]
-        if re.search(r"\b(?:arms?|hands?|upper extremit|wrist)", low):
+        if re.search(r"\b(?:arms?|hands?|upper extremit\w*|wrist|[rlb]?ue)\b", low):
             return ["cervical"]
         return []
     if kind == "level":
