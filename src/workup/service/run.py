@@ -102,6 +102,9 @@ def serve(host: str | None = None, port: int | None = None, dev_insecure: bool =
     get_settings.cache_clear()
     if n > 1:
         os.environ["WORKUP_SUPERVISOR_PID"] = str(os.getpid())
+        # libuv (uvloop) otherwise accepts every pending connection in one go, so one worker
+        # takes most of a burst of new keep-alive connections and its queue sets the p99
+        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
         sys.stderr.write(f"workup serve: {n} worker processes (WORKUP_WORKERS or --workers to change)\n")
     uvicorn.run(
         "workup.service.run:worker_app", factory=True, workers=n,
