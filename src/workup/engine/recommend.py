@@ -175,8 +175,11 @@ def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> t
             if node not in decides[f]:
                 decides[f].append(node)
     out = []
+    # Facts marked `ignore` (secondary details such as how long treatment lasted) are asked
+    # only when no primary question would decide instead.
+    primary = any(kb.facts[f].when_unknown != "ignore" for f in decides if f in kb.facts)
     for fid, fd in kb.facts.items():  # vocabulary order: stable and clinically grouped
-        if fid in decides:
+        if fid in decides and not (primary and fd.when_unknown == "ignore"):
             out.append(MissingFact(fid, fd.question, tuple(decides[fid])))
     for fid in sorted(set(decides) - set(kb.facts)):
         out.append(MissingFact(fid, f"What is {fid}?", tuple(decides[fid])))
