@@ -66,6 +66,7 @@ def _render(rec, reading, fmt: str, width: int | None = None) -> str:
 def recommend(
     text: Optional[str] = typer.Argument(None, help="The scenario in free text."),
     facts: Optional[Path] = typer.Option(None, "--facts", help="A JSON file of facts (see examples/)."),
+    text_file: Optional[str] = typer.Option(None, "--text-file", help="Read the scenario text from a file ('-' for standard input)."),
     order: Optional[str] = typer.Option(None, "--order", help="An ordered procedure to rate, e.g. 'MRI Cervical Spine Without IV Contrast'."),
     fmt: str = typer.Option("text", "--format", help="text | json | markdown | jsonl (jsonl with --input)."),
     input_: Optional[Path] = typer.Option(None, "--input", help="Batch mode: a JSONL file, one {id, facts|text} per line."),
@@ -84,6 +85,10 @@ def recommend(
             return
         if fmt == "jsonl":
             raise IntakeError("--format jsonl goes with --input FILE.jsonl", code="IN213")
+        if text_file is not None:
+            if text is not None:
+                raise IntakeError("give the scenario as TEXT or --text-file, not both", code="IN220")
+            text = _read_text_file(text_file)
         if facts is None and text is None:
             raise IntakeError("give the scenario as TEXT, or --facts FILE.json, or --input FILE.jsonl", code="IN214")
         payload: dict[str, Any] = {}
@@ -95,6 +100,17 @@ def recommend(
         sys.stdout.write(_render(rec, reading, fmt, width) + "\n")
     except WorkupError as e:
         _fail(e, fmt)
+
+
+def _read_text_file(name: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as e:
+        raise IntakeError(f"cannot read {name}: {e.strerror}", code="IN215") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IntakeError(f"{name} is not UTF-8 text", code="IN211") from None
 
 
 def _read_json(path: Path) -> Any:

@@ -104,3 +104,16 @@ def test_kb_variants_lists_all_36_in_routing_order() -> None:
     lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
     assert len(lines) == 36
     assert lines[0].startswith("spinal-trauma-5")
+
+
+def test_text_file_bad_inputs_are_clear_errors(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("neck pain " * 120_000, encoding="utf-8")
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 100)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n", encoding="utf-8")
+    for f, code in [(big, "IN209"), (binary, "IN211"), (empty, "IN208")]:
+        r = run("recommend", "--text-file", str(f), "--format", "json")
+        assert r.exit_code == 2, (f, r.output)
+        assert json.loads(r.stdout)["error"]["code"] == code
