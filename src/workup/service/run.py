@@ -100,6 +100,7 @@ def serve(host: str | None = None, port: int | None = None, dev_insecure: bool =
     if settings.dev_insecure:
         os.environ["WORKUP_DEV_INSECURE"] = "true"
     get_settings.cache_clear()
+    os.environ.pop("WORKUP_SUPERVISOR_PID", None)  # one worker runs in this process: nothing to watch
     if n > 1:
         os.environ["WORKUP_SUPERVISOR_PID"] = str(os.getpid())
         # libuv (uvloop) otherwise accepts every pending connection in one go, so one worker
