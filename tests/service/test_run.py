@@ -30,3 +30,22 @@ def test_command_line_overrides_reach_the_settings(monkeypatch):
     s = run.settings_for(host="0.0.0.0", port=9000, dev_insecure=True, workers=2)
     assert (s.host, s.port, s.dev_insecure, s.workers) == ("0.0.0.0", 9000, True, 2)
     run.get_settings.cache_clear()
+
+
+def test_a_worker_builds_the_language_pipeline_before_serving(tmp_path, monkeypatch):
+    from workup.intake import pipeline
+
+    monkeypatch.setattr(pipeline, "_PIPELINE", None)  # as in a freshly spawned worker
+    monkeypatch.setenv("WORKUP_AUDIT_PATH", str(tmp_path / "a.sqlite3"))
+    monkeypatch.delenv("WORKUP_SUPERVISOR_PID", raising=False)
+    run.get_settings.cache_clear()
+    import gc
+
+    try:
+        app = run.worker_app()
+        assert pipeline._PIPELINE is not None
+        assert app.state.workup.store.url.endswith("a.sqlite3")
+        app.state.workup.store.close()
+    finally:
+        gc.unfreeze()
+        run.get_settings.cache_clear()

@@ -70,9 +70,22 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="workup-parent-watch", daemon=True).start()
 
 
+WARM_UP = {"text": "Warm-up: 40-year-old with two weeks of low back pain, no trauma.", "facts": {}}
+
+
+def warm_up(kb) -> None:
+    """Read one made-up scenario so the language pipeline is built before the first request."""
+    from datetime import date
+
+    from workup.consult import consult_payload
+
+    consult_payload(WARM_UP, kb, date(2026, 1, 1))
+
+
 def worker_app():
     """The app of one uvicorn worker, from the environment (``uvicorn --factory``)."""
     app = create_app(get_settings())
+    warm_up(app.state.workup.kb)
     # Everything built so far (knowledge pack, language pipelines, app) lives as long as
     # the process: keep it out of the garbage collector's scans, which otherwise walk it
     # again and again under load.
