@@ -52,7 +52,7 @@ class Evidence:
     source: str = "text"  # "text", "icd10:M54.2", "fhir:Condition/123" ...
 
     def to_dict(self) -> dict:
-        d: dict = {"text": self.text, "assertion": self.assertion.value, "source": self.source}
+        d: dict = {"text": self.text, "assertion": self.assertion._value_, "source": self.source}
         if self.start is not None:
             d["start"] = self.start
             d["end"] = self.end
@@ -140,11 +140,10 @@ class Facts(Mapping[str, Fact]):
     def to_list(self, *, skip_assumed: bool = False) -> list[dict]:
         """Every fact as a dict, sorted by id (``skip_assumed`` leaves out policy assumptions)."""
         items = self._items
-        return [
-            items[k].to_dict()
-            for k in sorted(items)
-            if not (skip_assumed and items[k].origin is FactOrigin.ASSUMED)
-        ]
+        if not skip_assumed:
+            return [items[k].to_dict() for k in sorted(items)]
+        assumed = FactOrigin.ASSUMED  # looked up once: enum member access is slow
+        return [items[k].to_dict() for k in sorted([k for k, f in items.items() if f.origin is not assumed])]
 
     def __repr__(self) -> str:
         return f"Facts({', '.join(f'{k}={v.value!r}' for k, v in sorted(self._items.items()))})"
@@ -218,7 +217,7 @@ class RatedProcedure:
             "name": self.name,
             "reference_name": self.reference_name,
             "rating": self.rating,
-            "category": self.category.value,
+            "category": self.category._value_,
             "rrl": self.rrl.to_dict(),
             "modality": self.modality,
         }
@@ -237,7 +236,7 @@ class NextStep:
     urgency: str | None = None  # "routine" | "urgent" | "emergent"
 
     def to_dict(self) -> dict:
-        d: dict = {"kind": self.kind.value, "node": self.node_id}
+        d: dict = {"kind": self.kind._value_, "node": self.node_id}
         if self.reference_name:
             d["reference_name"] = self.reference_name
             d["procedure_id"] = self.procedure_id

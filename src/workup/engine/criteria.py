@@ -90,6 +90,11 @@ class CriteriaEvaluator:
         # goes and must not memoise.
         self._memo: dict[str, Outcome] | None = {} if fixed else None
 
+    @property
+    def lookup(self) -> Lookup:
+        """Fact id → :class:`Fact` or ``None``, as criteria see the facts."""
+        return self._get
+
     def evaluate(self, c: Criterion) -> Outcome:
         """Evaluate ``c`` and return its three-valued outcome."""
         hit = self._compiled.get(id(c))
@@ -253,3 +258,39 @@ def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
         return o
 
     return ref_
+
+
+def inputs(kb: KnowledgeBase, c: Criterion) -> frozenset[str]:
+    """The fact ids ``c`` reads, following named criteria (an unknown name adds nothing).
+
+    An outcome of ``c`` depends on nothing else: memo keys built from these facts' values
+    are complete.
+    """
+    out: set[str] = set()
+    seen: set[str] = set()
+    stack: list[Criterion] = [c]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (AllOf, AnyOf)):
+            stack.extend(node.of)
+        elif isinstance(node, NotOf):
+            stack.append(node.of)
+        elif isinstance(node, (FactIs, NumberRange, DurationRange)):
+            out.add(node.fact)
+        elif isinstance(node, AgeRange):
+            out.add("age")
+        elif isinstance(node, RefTo) and node.ref not in seen:
+            seen.add(node.ref)
+            target = kb.criteria.get(node.ref)
+            if target is not None:
+                stack.append(target)
+    return frozenset(out)
+
+
+def values_key(get: Lookup, fids: tuple[str, ...]) -> tuple[tuple, tuple]:
+    """A memo key for the values of facts ``fids``: the values (``None`` when unknown) and their types.
+
+    Types are part of the key because ``True == 1 == 1.0`` while their text differs.
+    """
+    values = tuple([None if (f := get(fid)) is None else f.value for fid in fids])
+    return values, tuple(map(type, values))

@@ -168,6 +168,8 @@ def _default_steps(procedures, cites: tuple[int, ...]) -> tuple[NextStep, ...]:
 
 
 def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> tuple[MissingFact, ...]:
+    if not blockers:
+        return ()
     decides: dict[str, list[str]] = {}
     for node, facts_ in blockers:
         for f in facts_:
@@ -192,7 +194,20 @@ def _short(kb: KnowledgeBase, fid: str) -> str:
 
 
 def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
-    """Deciding facts as clinician-readable text: what held, then what was ruled out."""
+    """Deciding facts as clinician-readable text: what held, then what was ruled out.
+
+    A function of the pack and ``because`` only: cached per pack.
+    """
+    cache: dict[tuple[str, ...], str] = kb.cache.setdefault("labels", {})
+    text = cache.get(because)
+    if text is None:
+        if len(cache) >= 4096:  # bounded: numeric values make many distinct keys
+            cache.clear()
+        text = cache[because] = _label_text(kb, because)
+    return text
+
+
+def _label_text(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     held: list[str] = []
     ruled_out: list[str] = []
     for b in because:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
-from workup.engine.criteria import CriteriaEvaluator
+from workup.engine.criteria import CriteriaEvaluator, inputs, values_key
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import Criterion
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
@@ -35,7 +36,6 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
         as_of: the consultation date, used for time since a dated surgery.
     """
     items: dict[str, Fact] = dict(facts.items())
-    trace: list[TraceEntry] = []
     surgery_date = items.get("surgery_date")
     if surgery_date is not None and "days_since_surgery" not in items and isinstance(surgery_date.value, date):
         days = (as_of - surgery_date.value).days
@@ -45,12 +45,41 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
             FactOrigin.DERIVED,
             (Evidence(f"surgery on {surgery_date.value.isoformat()}, {days} days before {as_of.isoformat()}", source="rule"),),
         )
+    plan = _plan(kb)
+    # Everything resolution adds depends only on which facts are present and on the values of
+    # the facts that derive rules read: memoised on exactly that, per pack.
+    key = (frozenset(items), *values_key(items.get, plan.inputs))
+    memo: dict[tuple, _Additions] = kb.cache.setdefault("resolved", {})
+    added = memo.get(key)
+    if added is None:
+        added = _additions(kb, plan, dict(items))
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = added
+    items.update(added.facts)
+    return Resolved(Facts.wrap(items), added.assumptions, dict(added.unknown_inputs), added.trace)
+
+
+@dataclass(frozen=True, slots=True)
+class _Additions:
+    """What resolution adds to a set of facts: new facts in vocabulary order, assumptions, trace."""
+
+    facts: tuple[tuple[str, Fact], ...]
+    assumptions: tuple[Assumption, ...]
+    unknown_inputs: dict[str, frozenset[str]]  # never mutated: :func:`resolve` hands out copies
+    trace: tuple[TraceEntry, ...]
+
+
+def _additions(kb: KnowledgeBase, plan: "_Plan", items: dict[str, Fact]) -> _Additions:
+    """Run the derive rules and policies over ``items`` (which it extends)."""
+    new: list[tuple[str, Fact]] = []
     view = Facts.wrap(items)
     unknown_inputs: dict[str, frozenset[str]] = {}
     ev = CriteriaEvaluator(kb, view, unknown_inputs)
     assumptions: list[Assumption] = []
+    trace: list[TraceEntry] = []
     derived: dict[tuple, tuple[Fact, TraceEntry]] = kb.cache.setdefault("derived", {})
-    for fid, derive, assumed in _plan(kb):
+    for fid, derive, assumed in plan.steps:
         if fid in items:
             continue
         if derive is not None:
@@ -69,21 +98,29 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
                         derived.clear()
                     derived[key] = hit
                 items[fid] = hit[0]
+                new.append((fid, hit[0]))
                 trace.append(hit[1])
                 continue
             unknown_inputs[fid] = o.unknown
         if assumed is not None:
             items[fid] = assumed[0]
+            new.append((fid, assumed[0]))
             assumptions.append(assumed[1])
-    return Resolved(Facts.wrap(items), tuple(assumptions), unknown_inputs, tuple(trace))
+    return _Additions(tuple(new), tuple(assumptions), unknown_inputs, tuple(trace))
 
 
 _DERIVED_CACHE_SIZE = 4096  # bounded: keys include numeric inputs such as age
+_MEMO_SIZE = 4096  # bounded likewise
 
 _Step = tuple[str, Criterion | None, tuple[Fact, Assumption] | None]
 
 
-def _plan(kb: KnowledgeBase) -> tuple[_Step, ...]:
+class _Plan(NamedTuple):
+    steps: tuple[_Step, ...]
+    inputs: tuple[str, ...]  # every fact a derive rule reads, sorted
+
+
+def _plan(kb: KnowledgeBase) -> _Plan:
     """Per pack, once: each fact's derive rule and its (immutable) assumed fact and assumption."""
     plan = kb.cache.get("resolve")
     if plan is None:
@@ -97,5 +134,6 @@ def _plan(kb: KnowledgeBase) -> tuple[_Step, ...]:
                     Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
                 )
             steps.append((fd.id, fd.derive, assumed))
-        plan = kb.cache["resolve"] = tuple(steps)
+        read = set().union(*(inputs(kb, d) for _, d, _ in steps if d is not None))
+        plan = kb.cache["resolve"] = _Plan(tuple(steps), tuple(sorted(read)))
     return plan

@@ -16,7 +16,7 @@ from workup.types import Recommendation
 def to_document(rec: Recommendation, *, include_trace: bool = True) -> dict[str, Any]:
     """Turn a recommendation into the JSON document (see README, "Recommendation document")."""
     doc: dict[str, Any] = {
-        "status": rec.status.value,
+        "status": rec.status._value_,
         "content_version": rec.content_version,
         "as_of": rec.as_of.isoformat(),
         "topic": rec.topic.to_dict() if rec.topic else None,
