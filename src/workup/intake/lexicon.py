@@ -30,6 +30,7 @@ CONTEXT_CATEGORIES = (
     "TERMINATE",
     "PSEUDO",
     "NEGATION_STOP",
+    "AFFIRMATIVE",
 )
 
 
@@ -82,6 +83,9 @@ class Lexicon:
     suspected_forms: Mapping[str, str]
 
     by_id: Mapping[str, TargetSpec]
+    # Words that give a finding its own affirmative polarity ("elevated", "positive", "new"):
+    # context.yaml's AFFIRMATIVE cues, read by the reader itself (not by medspaCy's ConText).
+    affirmative: frozenset[str] = frozenset()
 
 
 def _read(name: str) -> Any:
@@ -191,4 +195,5 @@ def load_lexicon(fact_ids: frozenset[str] | None = None) -> Lexicon:
     values = _read("values.yaml")
     if problems:
         raise KnowledgeError(f"{len(problems)} problem(s) in the intake rules", code="KB150", details=problems)
-    return Lexicon(tuple(targets), tuple(context), values, forms, {t.id: t for t in targets})
+    affirmative = frozenset(c.literal.lower() for c in context if c.category == "AFFIRMATIVE")
+    return Lexicon(tuple(targets), tuple(context), values, forms, {t.id: t for t in targets}, affirmative)

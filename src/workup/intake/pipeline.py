@@ -100,7 +100,8 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     "now has") between a cue and the target ends the cue's reach (medspaCy 1.3 does not
     apply terminators whose scope contains the cue's); a negation cue is also stopped by a
     verb of having ("no fever, has weakness"); and a negation does not run across a comma
-    into a finding that states its own polarity ("no tenderness, able to rotate").
+    into a finding that states its own polarity ("no tenderness, able to rotate"), nor into
+    a finding with its own affirmative qualifier (:func:`affirmed_after_comma`).
     """
     mods = span._.modifiers
     if not mods:
@@ -118,6 +119,8 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
             continue
         if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
             continue
+        if m.category == "NEGATED_EXISTENCE" and a < span.start and affirmed_after_comma(span, doc, lexicon, lo):
+            continue
         if m.category in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE") and not list_negation and lo < hi:
             if any(doc[i].text == "," for i in range(lo, hi)):
                 continue
@@ -125,9 +128,40 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     return out
 
 
+_LIST_GOES_ON = frozenset({"or", "nor"})
+
+
+def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:
+    """Whether a negation before a comma stops short of ``span``: "No fever, elevated CRP".
+
+    NegEx/ConText scopes run ~12 tokens and swallow the next finding; clinicians' asyndetic
+    lists mix negated and positive items. A finding whose own words after the last comma
+    before it (between ``lo``, the end of the negation cue, and the finding) include an
+    affirmative qualifier (``AFFIRMATIVE`` in context.yaml: "elevated", "positive", "new" …,
+    also after "with") is a new, affirmed item, unless the negated list plainly goes on: an
+    "or"/"nor" between that comma and the finding or after it in the sentence ("denies fever,
+    new weakness or numbness" stays negated throughout).
+    """
+    if not lexicon.affirmative:
+        return False
+    start = span.sent.start if lo is None else lo
+    commas = [i for i in range(start, span.start) if doc[i].text == ","]
+    if not commas:
+        return False
+    first = commas[-1] + 1
+    if not any(doc[i].lower_ in lexicon.affirmative for i in range(first, span.end)):
+        return False
+    # "or" inside the finding ("elevated ESR or CRP") joins its own words; anywhere else,
+    # including a trailing one the match took in, it continues the negated list.
+    inside = range(span.start + 1, span.end - 1)
+    return not any(
+        doc[i].lower_ in _LIST_GOES_ON and i not in inside for i in range(first, span.sent.end)
+    )
+
+
 _LIST_GLUE = frozenset({
     ",", "or", "and", "nor", "/", "&", "any", "a", "an", "the", "his", "her", "their", "recent", "new",
-    "known", "significant", "unexplained", "positive", "elevated", "raised", "history", "of",
+    "known", "significant", "unexplained", "positive", "elevated", "raised", "history", "of", "with",
 })
 
 
@@ -149,6 +183,8 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         if not lexicon.by_id[b.label_].list_negation or cats[cur] & {"FAMILY", "HYPOTHETICAL"}:
             continue
         if a.sent.start != b.sent.start or b.start < a.end:
+            continue
+        if affirmed_after_comma(b, doc, lexicon, a.end):
             continue
         gap = range(a.end, b.start)
         if all(i in covered or doc[i].lower_ in _LIST_GLUE for i in gap):
@@ -218,6 +254,8 @@ def _build(lexicon: Lexicon) -> Pipeline:
     rules = []
     for c in lexicon.context:
         kwargs: dict[str, Any] = {"direction": c.direction}
+        if c.category == "AFFIRMATIVE":
+            continue  # read by categories(), not a ConText cue
         if c.max_scope is not None and c.direction not in ("TERMINATE", "PSEUDO"):
             kwargs["max_scope"] = c.max_scope
         rules.append(ConTextRule(c.literal, c.category, **kwargs))
