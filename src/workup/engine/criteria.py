@@ -287,6 +287,11 @@ def inputs(kb: KnowledgeBase, c: Criterion) -> frozenset[str]:
     return frozenset(out)
 
 
+# Entries per memo keyed by fact values (resolution, routing, walk), per pack: keys include
+# numeric facts such as age, so a memo is cleared when full. All of them full: about 15 MB.
+MEMO_SIZE = 1024
+
+
 def values_key(get: Lookup, fids: tuple[str, ...]) -> tuple[tuple, tuple]:
     """A memo key for the values of facts ``fids``: the values (``None`` when unknown) and their types.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workup.engine.criteria import CriteriaEvaluator, Outcome, inputs, values_key
+from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, Outcome, inputs, values_key
 from workup.kb.load import KnowledgeBase
 from workup.types import Status, TraceEntry
 
@@ -41,13 +41,10 @@ def match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
     hit = memo.get(key)
     if hit is None:
         hit = _match(kb, ev)
-        if len(memo) >= _MEMO_SIZE:
+        if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = hit
     return hit
-
-
-_MEMO_SIZE = 4096  # bounded: keys include numeric facts such as age
 
 
 def _inputs(kb: KnowledgeBase) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workup.engine.criteria import CriteriaEvaluator, inputs, values_key
+from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, inputs, values_key
 from workup.engine.match import match, tri
 from workup.engine.pathway import Walk, walk
 from workup.engine.rate import rate, rate_order
@@ -155,7 +155,7 @@ def _walk(kb: KnowledgeBase, pathway: PathwayDef, ev: CriteriaEvaluator, region:
     hit = memo.get(key)
     if hit is None:
         w = walk(kb, pathway, ev, region, cite)
-        if len(memo) >= 4096:  # bounded: keys include numeric facts
+        if len(memo) >= MEMO_SIZE:
             memo.clear()
         hit = memo[key] = (w, tuple(cite.numbers.items()))
     cite.numbers = dict(hit[1])

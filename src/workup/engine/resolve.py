@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from workup.engine.criteria import CriteriaEvaluator, inputs, values_key
+from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, inputs, values_key
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import Criterion
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
@@ -53,7 +53,7 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
     added = memo.get(key)
     if added is None:
         added = _additions(kb, plan, dict(items))
-        if len(memo) >= _MEMO_SIZE:
+        if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = added
     items.update(added.facts)
@@ -110,7 +110,6 @@ def _additions(kb: KnowledgeBase, plan: "_Plan", items: dict[str, Fact]) -> _Add
 
 
 _DERIVED_CACHE_SIZE = 4096  # bounded: keys include numeric inputs such as age
-_MEMO_SIZE = 4096  # bounded likewise
 
 _Step = tuple[str, Criterion | None, tuple[Fact, Assumption] | None]
 
