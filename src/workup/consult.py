@@ -36,8 +36,11 @@ def parse_as_of(value: Any) -> date:
         raise IntakeError(f"as_of must be a date as YYYY-MM-DD, got {value!r}", code="IN210") from None
 
 
-def read_text(text: Any, kb):
-    """Free text → facts through the intake, with clear errors for unusable input."""
+def read_text(text: Any, kb, as_of: date | None = None):
+    """Free text → facts through the intake, with clear errors for unusable input.
+
+    ``as_of`` (the consultation date) lets the reader turn "since 2019" into a duration.
+    """
     if not isinstance(text, str):
         raise IntakeError("'text' must be a string", code="IN207")
     if not text.strip():
@@ -50,7 +53,7 @@ def read_text(text: Any, kb):
         from workup.intake.text import read
     except ImportError:
         raise IntakeError("free-text intake is not available in this build; pass --facts FILE.json", code="IN200") from None
-    return read(text, kb)
+    return read(text, kb, as_of)
 
 
 def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
@@ -91,7 +94,7 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         facts, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
     reading = None
     if "text" in payload:
-        reading = read_text(payload["text"], kb)
+        reading = read_text(payload["text"], kb, as_of)
         facts = reading.facts.merged_over(facts)
     facts = parse_facts(payload.get("facts", {}), kb).merged_over(facts)
     order = payload.get("order", order)

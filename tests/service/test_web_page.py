@@ -217,7 +217,7 @@ class FakeReading:
         return self.rows
 
 
-def _fake_read(text, kb):
+def _fake_read(text, kb, as_of=None):
     ev = Evidence("denies any recent trauma", 10, 34, Assertion.NEGATED)
     facts = Facts([
         Fact("age", 58.0, FactOrigin.TEXT), Fact("region", "cervical", FactOrigin.TEXT),
@@ -254,7 +254,7 @@ def test_text_facts_show_evidence_and_negation_is_marked(client, monkeypatch):
 def test_missing_text_intake_is_explained_and_given_facts_still_used(client, monkeypatch):
     import workup.consult
 
-    def unavailable(text, kb):
+    def unavailable(text, kb, as_of=None):
         raise IntakeError("free-text intake is not available in this build", code="IN200")
 
     monkeypatch.setattr(workup.consult, "read_text", unavailable)
