@@ -117,9 +117,9 @@ def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
     if isinstance(c, FactIs):
         return _compile_fact(c)
     if isinstance(c, AllOf):
-        return _compile_all(tuple(_compile(kb, child) for child in c.of))
+        return _compile_junction(tuple(_compile(kb, child) for child in c.of), decisive=False)
     if isinstance(c, AnyOf):
-        return _compile_any(tuple(_compile(kb, child) for child in c.of))
+        return _compile_junction(tuple(_compile(kb, child) for child in c.of), decisive=True)
     if isinstance(c, NotOf):
         inner = _compile(kb, c.of)
 
@@ -141,15 +141,17 @@ def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
     raise EvaluationError(f"unsupported criterion {type(c).__name__}", code="EV303")  # pragma: no cover
 
 
-def _compile_all(children: tuple[Compiled, ...]) -> Compiled:
-    def all_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
+def _compile_junction(children: tuple[Compiled, ...], decisive: bool) -> Compiled:
+    """Kleene ``all`` (``decisive=False``: one false child decides) or ``any`` (``decisive=True``)."""
+
+    def junction(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         unknown: set[str] = set()
         because: list[str] = []
         undecided = False
         for child in children:
             o = child(get, ui, memo, depth)
-            if o.value is False:
-                return Outcome(False, _EMPTY, o.because)
+            if o.value is decisive:
+                return Outcome(decisive, _EMPTY, o.because)
             if o.value is None:
                 undecided = True
                 unknown |= o.unknown
@@ -157,30 +159,9 @@ def _compile_all(children: tuple[Compiled, ...]) -> Compiled:
                 because.extend(o.because)
         if undecided:
             return Outcome(None, frozenset(unknown), tuple(because))
-        return Outcome(True, _EMPTY, tuple(because))
+        return Outcome(not decisive, _EMPTY, tuple(because))
 
-    return all_
-
-
-def _compile_any(children: tuple[Compiled, ...]) -> Compiled:
-    def any_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
-        unknown: set[str] = set()
-        because: list[str] = []
-        undecided = False
-        for child in children:
-            o = child(get, ui, memo, depth)
-            if o.value is True:
-                return Outcome(True, _EMPTY, o.because)
-            if o.value is None:
-                undecided = True
-                unknown |= o.unknown
-            else:
-                because.extend(o.because)
-        if undecided:
-            return Outcome(None, frozenset(unknown), tuple(because))
-        return Outcome(False, _EMPTY, tuple(because))
-
-    return any_
+    return junction
 
 
 def _unknown(fact: str) -> Callable[[dict[str, frozenset[str]]], Outcome]:
