@@ -80,6 +80,16 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|")
 
 
+def _statements(w: Callable[[str], None], title: str, statements, refs) -> None:
+    """Write a ``##`` section of cited statements as bullets (nothing when there are none)."""
+    if statements:
+        w("")
+        w(f"## {title}")
+        w("")
+        for s in statements:
+            w(f"- {_join(s.text, refs(s.citations))}")
+
+
 def _join(text: str, cites: str) -> str:
     return f"{text} {cites}" if cites else text
 
@@ -339,12 +349,7 @@ def render_variant_guide(kb: KnowledgeBase, variant_id: str, *, href: Href = def
             w("")
         out.extend(_PathwayDrawing(kb, pw, pw_region, refs, words).draw())
 
-    if topic.pitfalls:
-        w("")
-        w("## Pitfalls to avoid")
-        w("")
-        for s in topic.pitfalls:
-            w(f"- {_join(s.text, refs(s.citations))}")
+    _statements(w, "Pitfalls to avoid", topic.pitfalls, refs)
 
     if topic.faq:
         w("")
@@ -355,12 +360,7 @@ def render_variant_guide(kb: KnowledgeBase, variant_id: str, *, href: Href = def
             w("")
             w(_join(f.answer, refs(f.citations)))
 
-    if topic.payer_notes:
-        w("")
-        w("## Payer rules (coverage policy, not part of the ACR rating)")
-        w("")
-        for s in topic.payer_notes:
-            w(f"- {_join(s.text, refs(s.citations))}")
+    _statements(w, "Payer rules (coverage policy, not part of the ACR rating)", topic.payer_notes, refs)
 
     w("")
     w("## Related")
@@ -429,19 +429,9 @@ def render_topic_guide(kb: KnowledgeBase, topic_id: str, *, href: Href = default
         w("")
         w(v.summary)
 
-    if topic.pitfalls:
-        w("")
-        w("## Pitfalls to avoid")
-        w("")
-        for s in topic.pitfalls:
-            w(f"- {_join(s.text, refs(s.citations))}")
+    _statements(w, "Pitfalls to avoid", topic.pitfalls, refs)
 
-    if topic.payer_notes:
-        w("")
-        w("## Payer rules (coverage policy, not part of the ACR rating)")
-        w("")
-        for s in topic.payer_notes:
-            w(f"- {_join(s.text, refs(s.citations))}")
+    _statements(w, "Payer rules (coverage policy, not part of the ACR rating)", topic.payer_notes, refs)
 
     if topic.related:
         w("")
