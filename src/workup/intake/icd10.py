@@ -15,11 +15,11 @@ from importlib import resources
 from typing import Any
 
 from workup.errors import IntakeError, KnowledgeError
+from workup.intake.lexicon import PRIOR_SURGERY_FACT as _PRIOR
 from workup.kb.load import KnowledgeBase
 from workup.types import Evidence, Fact, FactOrigin, Facts, FactValue
 
 _CODE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
-_PRIOR = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from workup.errors import KnowledgeError
 
 REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body": 5}
 REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
+# the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
+PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
 LAYERS = ("main", "course", "value")
 CONTEXT_CATEGORIES = (
     "NEGATED_EXISTENCE",

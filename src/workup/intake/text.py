@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from workup.errors import IntakeError
+from workup.intake.lexicon import PRIOR_SURGERY_FACT as _PRIOR_REGION
 from workup.intake.lexicon import TargetSpec
 from workup.kb.load import KnowledgeBase
 from workup.types import Assertion, Evidence, Fact, FactOrigin, Facts, FactValue
@@ -43,7 +44,6 @@ _LEVEL = re.compile(r"\b([CTLS])(?:1[0-2]|[1-9])\b(?:\s*[-–/]\s*([CTLS])?(?:1[
 _LETTER = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbar"}
 _SPINE_WIDE = re.compile(r"\b(?:spine|spinal)\b", re.I)
 _BACK = re.compile(r"\bback\b", re.I)
-_PRIOR_REGION = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
 
 
 @dataclass(frozen=True)
