@@ -204,6 +204,34 @@ def test_exclusion_without_citation_is_reported():
     assert_reported(problems({CP_VARIANTS: fn}), f"{CP_VARIANTS}:variants.0.exclusions.0.citations", "exclusion has no citation")
 
 
+def test_variant_without_exclusions_is_reported_when_its_topic_has_other_variants():
+    def fn(d: Any) -> None:
+        del d["variants"][0]["exclusions"]
+
+    found = problems({CP_VARIANTS: fn})
+    assert [p for p in found if p["where"].endswith(".exclusions")] == [
+        {"where": f"{CP_VARIANTS}:variants.0.exclusions",
+         "message": "variant 'cervical-pain-1' has no exclusions (its topic has other variants): say who does not fit and where they go"}
+    ]
+
+
+def test_only_variant_of_a_topic_needs_no_exclusions():
+    def only_first(d: Any) -> None:
+        d["variants"] = d["variants"][:1]
+        del d["variants"][0]["exclusions"]
+
+    found = problems({"topics/myelopathy/variants.yaml": only_first})
+    assert found, "dropping myelopathy-2 leaves dangling references, so the pack is not clean"
+    assert not [p for p in found if p["where"].endswith(".exclusions")], found
+
+
+def test_exclusion_routing_back_to_its_own_variant_is_reported():
+    def fn(d: Any) -> None:
+        d["variants"][0]["exclusions"][0]["routes_to"] = d["variants"][0]["id"]
+
+    assert_reported(problems({CP_VARIANTS: fn}), f"{CP_VARIANTS}:variants.0.exclusions.0.routes_to", "routes back to 'cervical-pain-1'")
+
+
 def test_rating_of_unknown_procedure_is_reported():
     def fn(d: Any) -> None:
         d["variants"][0]["ratings"][0]["procedure"] = "x-ray-of-everything"

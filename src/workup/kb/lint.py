@@ -2,7 +2,8 @@
 
 :func:`lint` checks cross-references (facts, named criteria, variants, procedures,
 citations, pathway nodes), pathway reachability, citations on every clinical statement,
-rating/category consistency, variant numbering and the golden cases. Each problem is a
+rating/category consistency, variant numbering, exclusions on every variant that has
+siblings, and the golden cases. Each problem is a
 ``{"where": "<file>:<path>", "message": ...}`` dict; the list is sorted so that the same
 pack always gives the same report. An empty list means the pack is clean.
 
@@ -256,10 +257,17 @@ class _Linter:
                 self.add(file, f"{path}.id", f"variant {v.number} of topic {topic_id!r} must have id '{topic_id}-{v.number}'")
             self.criterion(file, f"{path}.criteria", v.criteria)
             self.citations(file, path, v.citations, "variant")
+            if not v.exclusions and len(vf.variants) > 1:
+                # A clinician guide must say who does not fit and where they go; with sibling
+                # variants there is always someone who belongs to one of them instead.
+                self.add(file, f"{path}.exclusions",
+                         f"variant {v.id!r} has no exclusions (its topic has other variants): say who does not fit and where they go")
             for j, ex in enumerate(v.exclusions):
                 self.citations(file, f"{path}.exclusions.{j}", ex.citations, "exclusion")
                 if ex.routes_to is not None and ex.routes_to not in self.kb.variants:
                     self.add(file, f"{path}.exclusions.{j}.routes_to", f"unknown variant {ex.routes_to!r}")
+                elif ex.routes_to == v.id:
+                    self.add(file, f"{path}.exclusions.{j}.routes_to", f"an exclusion of {v.id!r} routes back to {v.id!r}")
             seen: dict[str, int] = {}
             for j, r in enumerate(v.ratings):
                 rp = f"{path}.ratings.{j}"
