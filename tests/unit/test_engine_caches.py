@@ -1,18 +1,17 @@
-"""The engine's per-pack memos (resolution, routing, rationale labels) never change an answer.
+"""The engine's per-pack caches (compiled criteria, derived facts, rationale labels) never change an answer.
 
-A memo hit must give the same document, byte for byte, as a fresh pack evaluating the same
-facts for the first time; keys must tell apart values that compare equal but print differently.
+A cache hit must give the same document, byte for byte, as a fresh pack evaluating the same
+facts for the first time; a full cache keeps answering correctly.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import workup.engine.resolve as resolution
 from workup.engine import evaluate
-from workup.engine.criteria import inputs, values_key
 from workup.engine.resolve import resolve
 from workup.kb import build, default
-from workup.kb.schema import AllOf, FactIs, RefTo
 from workup.render.document import dumps, to_document
 from workup.types import Fact, Facts
 
@@ -40,12 +39,12 @@ def doc(values: dict[str, object], kb, as_of: date = AS_OF) -> str:
     return dumps(to_document(evaluate(given(values), kb, as_of)))
 
 
-def test_memo_hits_give_the_same_document_as_a_fresh_pack():
+def test_cache_hits_give_the_same_document_as_a_fresh_pack():
     kb = default()
     for values in CASES:
         first = doc(values, fresh())
         assert doc(values, kb) == first
-        assert doc(values, kb) == first  # second call on the same pack: every memo hits
+        assert doc(values, kb) == first  # second call on the same pack: every cache hits
 
 
 def test_a_surgery_date_is_resolved_against_each_consultation_date():
@@ -57,7 +56,7 @@ def test_a_surgery_date_is_resolved_against_each_consultation_date():
     assert late == doc(values, fresh(), date(2026, 5, 20))
 
 
-def test_memoised_resolution_keeps_each_callers_own_facts_and_unknown_inputs():
+def test_resolution_keeps_each_callers_own_facts_and_unknown_inputs():
     kb = default()
     a = resolve(kb, given({"pain": True}), AS_OF)
     b = resolve(kb, given({"pain": True}), AS_OF)
@@ -66,15 +65,10 @@ def test_memoised_resolution_keeps_each_callers_own_facts_and_unknown_inputs():
     assert b.unknown_inputs == resolve(kb, given({"pain": True}), AS_OF).unknown_inputs != {}
 
 
-def test_values_key_tells_true_from_one():
-    get = {"x": Fact("x", True), "y": Fact("y", 1)}.get
-    assert values_key(get, ("x",)) != values_key(lambda f: Fact(f, 1), ("x",))
-    assert values_key(get, ("x", "y", "z")) == ((True, 1, None), (bool, int, type(None)))
-
-
-def test_inputs_follow_named_criteria():
-    kb = default()
-    name = next(iter(kb.criteria))
-    c = AllOf(type="all", of=[FactIs(type="fact", fact="pain"), RefTo(type="ref", ref=name)])
-    assert inputs(kb, c) == {"pain"} | inputs(kb, kb.criteria[name])
-    assert inputs(kb, RefTo(type="ref", ref="no-such-criterion")) == frozenset()
+def test_a_full_derived_fact_cache_stops_growing_and_keeps_answering(monkeypatch):
+    kb = fresh()
+    monkeypatch.setattr(resolution, "_DERIVED_CACHE_SIZE", 3)
+    expected = {age: doc({**CASES[0], "age": float(age)}, fresh()) for age in range(20, 90, 7)}
+    for age, text in expected.items():
+        assert doc({**CASES[0], "age": float(age)}, kb) == text
+    assert len(kb.cache["derived"]) == 3  # filled once, then left as it is (never cleared)

@@ -145,20 +145,19 @@ def _compile_junction(children: tuple[Compiled, ...], decisive: bool) -> Compile
     """Kleene ``all`` (``decisive=False``: one false child decides) or ``any`` (``decisive=True``)."""
 
     def junction(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
-        unknown: set[str] = set()
+        unknown: frozenset[str] | None = None
         because: list[str] = []
-        undecided = False
         for child in children:
             o = child(get, ui, memo, depth)
-            if o.value is decisive:
-                return Outcome(decisive, _EMPTY, o.because)
-            if o.value is None:
-                undecided = True
-                unknown |= o.unknown
+            v = o[0]
+            if v is decisive:
+                return o  # a decided child's outcome has no unknowns: it is the junction's outcome
+            if v is None:
+                unknown = o[1] if unknown is None else unknown | o[1]
             else:
-                because.extend(o.because)
-        if undecided:
-            return Outcome(None, frozenset(unknown), tuple(because))
+                because += o[2]
+        if unknown is not None:
+            return Outcome(None, unknown, tuple(because))
         return Outcome(not decisive, _EMPTY, tuple(because))
 
     return junction
@@ -178,8 +177,6 @@ def _compile_fact(c: FactIs) -> Compiled:
     fact, equals, in_ = c.fact, c.equals, c.in_
     want = True if c.is_ is None else c.is_
     missing = _unknown(fact)
-    # Outcomes for bool and enum values are the same every time: build each once.
-    known: dict[tuple[type, object], Outcome] = {}
 
     def test(v: object) -> Outcome:
         if equals is not None:
@@ -190,20 +187,32 @@ def _compile_fact(c: FactIs) -> Compiled:
             ok = bool(v) is want if isinstance(v, bool) else False
         return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
 
+    # Outcomes for booleans and (a bounded number of) strings are the same every time: built once.
+    on_true, on_false = test(True), test(False)
+    known: dict[str, Outcome] = {}
+
     def fact_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         f = get(fact)
         if f is None:
             return missing(ui)
         v = f.value
-        if v.__class__ is bool or v.__class__ is str:
-            key = (v.__class__, v)
-            o = known.get(key)
+        if v is True:
+            return on_true
+        if v is False:
+            return on_false
+        if v.__class__ is str:
+            o = known.get(v)
             if o is None:
-                o = known[key] = test(v)
+                o = test(v)
+                if len(known) < _KNOWN_STRINGS:
+                    known[v] = o
             return o
         return test(v)
 
     return fact_
+
+
+_KNOWN_STRINGS = 64  # enum values are few; free-text facts must not grow the cache without bound
 
 
 def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
@@ -239,44 +248,3 @@ def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
         return o
 
     return ref_
-
-
-def inputs(kb: KnowledgeBase, c: Criterion) -> frozenset[str]:
-    """The fact ids ``c`` reads, following named criteria (an unknown name adds nothing).
-
-    An outcome of ``c`` depends on nothing else: memo keys built from these facts' values
-    are complete.
-    """
-    out: set[str] = set()
-    seen: set[str] = set()
-    stack: list[Criterion] = [c]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (AllOf, AnyOf)):
-            stack.extend(node.of)
-        elif isinstance(node, NotOf):
-            stack.append(node.of)
-        elif isinstance(node, (FactIs, NumberRange, DurationRange)):
-            out.add(node.fact)
-        elif isinstance(node, AgeRange):
-            out.add("age")
-        elif isinstance(node, RefTo) and node.ref not in seen:
-            seen.add(node.ref)
-            target = kb.criteria.get(node.ref)
-            if target is not None:
-                stack.append(target)
-    return frozenset(out)
-
-
-# Entries per memo keyed by fact values (resolution, routing, walk), per pack: keys include
-# numeric facts such as age, so a memo is cleared when full. All of them full: about 15 MB.
-MEMO_SIZE = 1024
-
-
-def values_key(get: Lookup, fids: tuple[str, ...]) -> tuple[tuple, tuple]:
-    """A memo key for the values of facts ``fids``: the values (``None`` when unknown) and their types.
-
-    Types are part of the key because ``True == 1 == 1.0`` while their text differs.
-    """
-    values = tuple([None if (f := get(fid)) is None else f.value for fid in fids])
-    return values, tuple(map(type, values))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, Outcome, inputs, values_key
+from workup.engine.criteria import CriteriaEvaluator, Outcome
 from workup.kb.load import KnowledgeBase
 from workup.types import Status, TraceEntry
 
@@ -31,36 +31,7 @@ class Match:
 
 
 def match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
-    """Route resolved facts to a variant.
-
-    Routing reads only the facts that topic and variant criteria name (and, for those left
-    unknown, the inputs behind them), so the frozen result is memoised per pack on those.
-    """
-    key = (*values_key(ev.lookup, _inputs(kb)), frozenset(ev.unknown_inputs.items()))
-    memo: dict[tuple, Match] = kb.cache.setdefault("match", {})
-    hit = memo.get(key)
-    if hit is None:
-        hit = _match(kb, ev)
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        memo[key] = hit
-    return hit
-
-
-def _inputs(kb: KnowledgeBase) -> tuple[str, ...]:
-    """Per pack, once: every fact a topic or variant criterion reads, sorted."""
-    fids = kb.cache.get("match-inputs")
-    if fids is None:
-        read: set[str] = set()
-        for t in kb.topics.values():
-            read |= inputs(kb, t.applies_when)
-        for v in kb.variants.values():
-            read |= inputs(kb, v.criteria)
-        fids = kb.cache["match-inputs"] = tuple(sorted(read))
-    return fids
-
-
-def _match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
+    """Route resolved facts to a variant (see the module docstring for the rule)."""
     trace: list[TraceEntry] = []
     topic_outcome: dict[str, Outcome] = {}
     blockers: list[tuple[str, frozenset[str]]] = []

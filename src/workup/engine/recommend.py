@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, inputs, values_key
+from workup.engine.criteria import CriteriaEvaluator
 from workup.engine.match import match, tri
-from workup.engine.pathway import Walk, walk
+from workup.engine.pathway import walk
 from workup.engine.rate import rate, rate_order
 from workup.engine.resolve import resolve
 from workup.kb.load import KnowledgeBase
-from workup.kb.schema import PathwayDef
 from workup.types import (
     Category,
     Citation,
@@ -110,7 +109,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
             break
         trace = trace + (TraceEntry(f"pathway:{pid}", tri(o.value), "pathway does not apply"),)
     if pathway_id is not None:
-        w = _walk(kb, kb.pathways[pathway_id], ev, region, cite)
+        w = walk(kb, kb.pathways[pathway_id], ev, region, cite)
         steps, path = w.steps, w.path
         pathway_unknown = list(w.unknown)
         trace = trace + w.trace
@@ -140,39 +139,6 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         pathway_id=pathway_id,
         path=path,
     )
-
-
-def _walk(kb: KnowledgeBase, pathway: PathwayDef, ev: CriteriaEvaluator, region: str | None, cite: Citer) -> Walk:
-    """:func:`~workup.engine.pathway.walk`, memoised per pack.
-
-    A walk reads the facts its decisions name (and the inputs behind those left unknown),
-    the region, and the citations numbered before it (which fix the numbers it gives); the key
-    is exactly that, and a hit restores the citation numbering the walk left.
-    """
-    key = (pathway.id, region, tuple(cite.numbers), *values_key(ev.lookup, _pathway_inputs(kb, pathway)),
-           frozenset(ev.unknown_inputs.items()))
-    memo: dict[tuple, tuple[Walk, tuple[tuple[str, int], ...]]] = kb.cache.setdefault("walk", {})
-    hit = memo.get(key)
-    if hit is None:
-        w = walk(kb, pathway, ev, region, cite)
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        hit = memo[key] = (w, tuple(cite.numbers.items()))
-    cite.numbers = dict(hit[1])
-    return hit[0]
-
-
-def _pathway_inputs(kb: KnowledgeBase, pathway: PathwayDef) -> tuple[str, ...]:
-    """Per pack, once per pathway: every fact its decision nodes read, sorted."""
-    per_pathway: dict[str, tuple[str, ...]] = kb.cache.setdefault("walk-inputs", {})
-    fids = per_pathway.get(pathway.id)
-    if fids is None:
-        read: set[str] = set()
-        for node in pathway.nodes.values():
-            for t in node.transitions:
-                read |= inputs(kb, t.when)
-        fids = per_pathway[pathway.id] = tuple(sorted(read))
-    return fids
 
 
 def _default_steps(procedures, cites: tuple[int, ...]) -> tuple[NextStep, ...]:
@@ -235,9 +201,9 @@ def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     cache: dict[tuple[str, ...], str] = kb.cache.setdefault("labels", {})
     text = cache.get(because)
     if text is None:
-        if len(cache) >= 4096:  # bounded: numeric values make many distinct keys
-            cache.clear()
-        text = cache[because] = _label_text(kb, because)
+        text = _label_text(kb, because)
+        if len(cache) < 4096:  # bounded (numeric values make many keys) and never cleared: no pause to free it
+            cache[because] = text
     return text
 
 

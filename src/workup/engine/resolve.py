@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
 
-from workup.engine.criteria import MEMO_SIZE, CriteriaEvaluator, inputs, values_key
+from workup.engine.criteria import CriteriaEvaluator
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import Criterion
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
@@ -45,41 +44,20 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
             FactOrigin.DERIVED,
             (Evidence(f"surgery on {surgery_date.value.isoformat()}, {days} days before {as_of.isoformat()}", source="rule"),),
         )
-    plan = _plan(kb)
-    # Everything resolution adds depends only on which facts are present and on the values of
-    # the facts that derive rules read: memoised on exactly that, per pack.
-    key = (frozenset(items), *values_key(items.get, plan.inputs))
-    memo: dict[tuple, _Additions] = kb.cache.setdefault("resolved", {})
-    added = memo.get(key)
-    if added is None:
-        added = _additions(kb, plan, dict(items))
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        memo[key] = added
-    items.update(added.facts)
-    return Resolved(Facts.wrap(items), added.assumptions, dict(added.unknown_inputs), added.trace)
+    assumptions, unknown_inputs, trace = _apply_rules(kb, _steps(kb), items)
+    return Resolved(Facts.wrap(items), assumptions, unknown_inputs, trace)
 
 
-@dataclass(frozen=True, slots=True)
-class _Additions:
-    """What resolution adds to a set of facts: new facts in vocabulary order, assumptions, trace."""
-
-    facts: tuple[tuple[str, Fact], ...]
-    assumptions: tuple[Assumption, ...]
-    unknown_inputs: dict[str, frozenset[str]]  # never mutated: :func:`resolve` hands out copies
-    trace: tuple[TraceEntry, ...]
-
-
-def _additions(kb: KnowledgeBase, plan: "_Plan", items: dict[str, Fact]) -> _Additions:
-    """Run the derive rules and policies over ``items`` (which it extends)."""
-    new: list[tuple[str, Fact]] = []
-    view = Facts.wrap(items)
+def _apply_rules(
+    kb: KnowledgeBase, steps: "tuple[_Step, ...]", items: dict[str, Fact]
+) -> tuple[tuple[Assumption, ...], dict[str, frozenset[str]], tuple[TraceEntry, ...]]:
+    """Run the derive rules and policies over ``items`` (which it extends), in vocabulary order."""
     unknown_inputs: dict[str, frozenset[str]] = {}
-    ev = CriteriaEvaluator(kb, view, unknown_inputs)
+    ev = CriteriaEvaluator(kb, Facts.wrap(items), unknown_inputs)
     assumptions: list[Assumption] = []
     trace: list[TraceEntry] = []
     derived: dict[tuple, tuple[Fact, TraceEntry]] = kb.cache.setdefault("derived", {})
-    for fid, derive, assumed in plan.steps:
+    for fid, derive, assumed in steps:
         if fid in items:
             continue
         if derive is not None:
@@ -94,36 +72,31 @@ def _additions(kb: KnowledgeBase, plan: "_Plan", items: dict[str, Fact]) -> _Add
                         Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
                         TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
                     )
-                    if len(derived) >= _DERIVED_CACHE_SIZE:
-                        derived.clear()
-                    derived[key] = hit
+                    if len(derived) < _DERIVED_CACHE_SIZE:  # bounded and never cleared: no pause to free it
+                        derived[key] = hit
                 items[fid] = hit[0]
-                new.append((fid, hit[0]))
                 trace.append(hit[1])
                 continue
             unknown_inputs[fid] = o.unknown
         if assumed is not None:
             items[fid] = assumed[0]
-            new.append((fid, assumed[0]))
             assumptions.append(assumed[1])
-    return _Additions(tuple(new), tuple(assumptions), unknown_inputs, tuple(trace))
+    return tuple(assumptions), unknown_inputs, tuple(trace)
 
 
-_DERIVED_CACHE_SIZE = 4096  # bounded: keys include numeric inputs such as age
+_DERIVED_CACHE_SIZE = 4096  # keys include numeric inputs such as age: the first 4096 seen are kept
 
 _Step = tuple[str, Criterion | None, tuple[Fact, Assumption] | None]
 
 
-class _Plan(NamedTuple):
-    steps: tuple[_Step, ...]
-    inputs: tuple[str, ...]  # every fact a derive rule reads, sorted
+def _steps(kb: KnowledgeBase) -> tuple[_Step, ...]:
+    """Per pack, once: in vocabulary order, each fact with a derive rule or an assumption policy.
 
-
-def _plan(kb: KnowledgeBase) -> _Plan:
-    """Per pack, once: each fact's derive rule and its (immutable) assumed fact and assumption."""
-    plan = kb.cache.get("resolve")
-    if plan is None:
-        steps: list[_Step] = []
+    Each step holds the fact's derive rule and its (immutable) assumed fact and assumption.
+    """
+    steps = kb.cache.get("resolve")
+    if steps is None:
+        out: list[_Step] = []
         for fd in kb.facts.values():
             assumed = None
             if fd.when_unknown in ("assume-false", "assume-true"):
@@ -132,7 +105,7 @@ def _plan(kb: KnowledgeBase) -> _Plan:
                     Fact(fd.id, value, FactOrigin.ASSUMED),
                     Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
                 )
-            steps.append((fd.id, fd.derive, assumed))
-        read = set().union(*(inputs(kb, d) for _, d, _ in steps if d is not None))
-        plan = kb.cache["resolve"] = _Plan(tuple(steps), tuple(sorted(read)))
-    return plan
+            if fd.derive is not None or assumed is not None:
+                out.append((fd.id, fd.derive, assumed))
+        steps = kb.cache["resolve"] = tuple(out)
+    return steps
