@@ -82,6 +82,69 @@ def test_sqlite_store_uses_wal_and_full_sync(tmp_path):
     store.close()
 
 
+def _hold_writer(store: AuditStore):
+    """Block the writer thread inside a transaction until the returned event is set."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def blocker(_conn):
+        started.set()
+        release.wait(10)
+
+    t = threading.Thread(target=store._write, args=(blocker,))
+    t.start()
+    assert started.wait(10)
+    return release, t
+
+
+def test_concurrent_consultations_are_committed_in_one_batch_of_multirow_inserts(tmp_path):
+    import asyncio
+
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    records = [_record() for _ in range(150)]  # more than one multi-row INSERT (64 rows) per table
+
+    async def go():
+        release, t = _hold_writer(store)
+        pending = [asyncio.ensure_future(store.arecord_consultation(r)) for r in records]
+        await asyncio.sleep(0.05)
+        assert not any(p.done() for p in pending)  # nothing acknowledged before the commit
+        release.set()
+        await asyncio.gather(*pending)
+        t.join()
+
+    asyncio.run(go())
+    for r in records:
+        got = store.consultation(r["consult_id"])
+        assert {k: got[k] for k in r} == r
+        assert store.consult_for_card(r["cards"][0]["uuid"]) == r["consult_id"]
+    store.close()
+
+
+def test_a_failed_batch_acknowledges_none_of_its_consultations(tmp_path):
+    import asyncio
+
+    from sqlalchemy.exc import IntegrityError
+
+    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    a, b = _record(), _record()
+    dup = dict(_record(), consult_id=a["consult_id"])  # same id twice: the batch cannot commit
+
+    async def go():
+        release, t = _hold_writer(store)
+        pending = [asyncio.ensure_future(store.arecord_consultation(r)) for r in (a, b, dup)]
+        await asyncio.sleep(0.05)
+        release.set()
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        t.join()
+        return results
+
+    results = asyncio.run(go())
+    assert all(isinstance(r, IntegrityError) for r in results)
+    assert not store.consult_ids() & {a["consult_id"], b["consult_id"]}
+    store.close()
+
+
 def test_export_jsonl_and_csv_round_trip(tmp_path):
     store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     _exercise(store)

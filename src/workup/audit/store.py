@@ -120,14 +120,15 @@ def _sqlite_begin(conn) -> None:
 
 
 class _Pending:
-    __slots__ = ("fn", "done", "result", "error", "notify")
+    __slots__ = ("fn", "rows", "done", "result", "error", "notify")
 
-    def __init__(self, fn, notify=None) -> None:
+    def __init__(self, fn, notify=None, rows=None) -> None:
         self.fn = fn
+        self.rows = rows  # (consultation row, card rows): inserted with the batch's other rows
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
-        self.notify = notify  # called from the writer thread once the batch is committed (or failed)
+        self.notify = notify  # (loop, future): settled on the loop once the batch is committed (or failed)
 
 
 class FileLock:
@@ -163,12 +164,20 @@ class FileLock:
 
 
 class GroupWriter:
-    """One thread that commits queued writes in batches (one transaction per batch)."""
+    """One thread that commits queued writes in batches (one transaction per batch).
+
+    Consultations (the hot path) are queued as rows and written with one multi-row
+    ``INSERT`` per table and batch; other writes are functions of the connection. The
+    thread holds the GIL as little as possible (each time it takes it back from a busy
+    event loop may cost a thread switch interval): one statement per table, and one
+    wake-up per event loop and batch to release the waiting requests.
+    """
 
     def __init__(self, engine: Engine, max_batch: int = 256, lock: FileLock | None = None) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.lock = lock if lock is not None else contextlib.nullcontext()
+        self.multirow = engine.dialect.name == "sqlite"
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="workup-audit-writer", daemon=True)
         self.thread.start()
@@ -182,24 +191,28 @@ class GroupWriter:
             raise item.error
         return item.result
 
-    async def asubmit(self, fn) -> Any:
-        """Like :meth:`submit`, awaiting the commit without holding a thread."""
+    async def asubmit(self, fn=None, rows=None) -> Any:
+        """Like :meth:`submit` (or insert ``rows``), awaiting the commit without holding a thread."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
-
-        def notify(item: _Pending) -> None:
-            def settle() -> None:
-                if fut.done():
-                    return
-                if item.error is not None:
-                    fut.set_exception(item.error)
-                else:
-                    fut.set_result(item.result)
-
-            loop.call_soon_threadsafe(settle)
-
-        self.queue.put(_Pending(fn, notify))
+        self.queue.put(_Pending(fn, (loop, fut), rows))
         return await fut
+
+    def _insert_rows(self, conn, batch: list[_Pending]) -> None:
+        rows = [item.rows[0] for item in batch if item.rows is not None]
+        card_rows = [c for item in batch if item.rows is not None for c in item.rows[1]]
+        for table, values in ((consultations, rows), (cards, card_rows)):
+            if not values:
+                continue
+            if not self.multirow:
+                conn.execute(insert(table), values)
+                continue
+            names = list(values[0])
+            one = "(" + ", ".join("?" * len(names)) + ")"
+            for i in range(0, len(values), _ROWS_PER_INSERT):
+                chunk = values[i:i + _ROWS_PER_INSERT]
+                sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES " + ", ".join([one] * len(chunk))
+                conn.exec_driver_sql(sql, tuple(v[n] for v in chunk for n in names))
 
     def _run(self) -> None:
         stop = False
@@ -219,19 +232,42 @@ class GroupWriter:
                 batch.append(nxt)
             try:
                 with self.lock, self.engine.begin() as conn:
+                    self._insert_rows(conn, batch)
                     for item in batch:
-                        item.result = item.fn(conn)
+                        if item.fn is not None:
+                            item.result = item.fn(conn)
             except BaseException as e:  # the whole batch was rolled back: none of it is acknowledged
                 for item in batch:
                     item.error = e
+            waiting: dict[Any, list[_Pending]] = {}
             for item in batch:
                 item.done.set()
                 if item.notify is not None:
-                    item.notify(item)
+                    waiting.setdefault(item.notify[0], []).append(item)
+            for loop, items in waiting.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, items)
+                except RuntimeError:  # that event loop is closed: nobody is waiting any more
+                    pass
 
     def close(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=10)
+
+
+_ROWS_PER_INSERT = 64  # 64 rows x 11 columns stays far below SQLite's limit on bound parameters
+
+
+def _settle(items: list[_Pending]) -> None:
+    """Release the requests waiting on a committed (or failed) batch (on their event loop)."""
+    for item in items:
+        fut = item.notify[1]
+        if fut.done():
+            continue
+        if item.error is not None:
+            fut.set_exception(item.error)
+        else:
+            fut.set_result(item.result)
 
 
 class AuditStore:
@@ -311,24 +347,25 @@ class AuditStore:
 
     def record_consultation(self, record: dict[str, Any]) -> None:
         """Store one consultation (and its card uuids); committed when this returns."""
-        self._write(self._consultation_writer(record))
-
-    async def arecord_consultation(self, record: dict[str, Any]) -> None:
-        """Store one consultation; committed when the await returns."""
-        await self._writer.asubmit(self._consultation_writer(record))
-
-    @staticmethod
-    def _consultation_writer(record: dict[str, Any]):
-        row = {k: (json.dumps(record[k], ensure_ascii=False, sort_keys=True) if k in _JSON_FIELDS else record[k])
-               for k in CONSULTATION_FIELDS}
-        card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
+        row, card_rows = self._consultation_rows(record)
 
         def go(conn):
             conn.execute(insert(consultations), row)
             if card_rows:
                 conn.execute(insert(cards), card_rows)
 
-        return go
+        self._write(go)
+
+    async def arecord_consultation(self, record: dict[str, Any]) -> None:
+        """Store one consultation; committed when the await returns."""
+        await self._writer.asubmit(rows=self._consultation_rows(record))
+
+    @staticmethod
+    def _consultation_rows(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        row = {k: (json.dumps(record[k], ensure_ascii=False, sort_keys=True) if k in _JSON_FIELDS else record[k])
+               for k in CONSULTATION_FIELDS}
+        card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
+        return row, card_rows
 
     def consult_for_card(self, card_uuid: str) -> str | None:
         """The consultation a card was returned in, or None."""

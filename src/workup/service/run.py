@@ -20,6 +20,7 @@ from workup.service.app import INSECURE_BANNER, create_app
 from workup.service.config import Settings, get_settings
 
 MAX_DEFAULT_WORKERS = 8
+SWITCH_INTERVAL = 0.0005  # seconds; see worker_app
 
 
 def settings_for(
@@ -91,6 +92,10 @@ def worker_app():
     # again and again under load.
     gc.collect()
     gc.freeze()
+    # The audit writer thread takes the GIL back from the busy event loop several times per
+    # batch (lock, begin, insert, commit); at the default 5 ms switch interval each of those
+    # can wait 5 ms while every request of the batch waits on the commit.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if os.environ.get("WORKUP_SUPERVISOR_PID"):
         _exit_with_parent(int(os.environ["WORKUP_SUPERVISOR_PID"]))
     return app
