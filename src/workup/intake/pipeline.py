@@ -128,9 +128,6 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     return out
 
 
-_LIST_GOES_ON = frozenset({"or", "nor"})
-
-
 def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:
     """Whether a negation before a comma stops short of ``span``: "No fever, elevated CRP".
 
@@ -138,9 +135,9 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
     lists mix negated and positive items. A finding whose own words after the last comma
     before it (between ``lo``, the end of the negation cue, and the finding) include an
     affirmative qualifier (``AFFIRMATIVE`` in context.yaml: "elevated", "positive", "new" …,
-    also after "with") is a new, affirmed item, unless the negated list plainly goes on: an
-    "or"/"nor" between that comma and the finding or after it in the sentence ("denies fever,
-    new weakness or numbness" stays negated throughout).
+    also after "with") is a new, affirmed item, unless the negated list plainly goes on: a
+    ``lists.goes_on`` word of context.yaml ("or", "nor") between that comma and the finding or
+    after it in the sentence ("denies fever, new weakness or numbness" stays negated throughout).
     """
     if not lexicon.affirmative:
         return False
@@ -155,22 +152,17 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
     # including a trailing one the match took in, it continues the negated list.
     inside = range(span.start + 1, span.end - 1)
     return not any(
-        doc[i].lower_ in _LIST_GOES_ON and i not in inside for i in range(first, span.sent.end)
+        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, span.sent.end)
     )
-
-
-_LIST_GLUE = frozenset({
-    ",", "or", "and", "nor", "/", "&", "any", "a", "an", "the", "his", "her", "their", "recent", "new",
-    "known", "significant", "unexplained", "positive", "elevated", "raised", "history", "of", "with",
-})
 
 
 def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
     """Carry a negation along a list of findings: "denies numbness, tingling, weakness, trauma".
 
     ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
-    finding of the same sentence by nothing but commas and "or"/"and" is negated too
-    (findings that state their own polarity, such as "able to rotate", are not).
+    finding of the same sentence by nothing but the list words of ``context.yaml`` (commas,
+    "or", "and", articles …) is negated too (findings that state their own polarity, such as
+    "able to rotate", are not).
     """
     covered: set[int] = set()
     for s in spans:
@@ -187,7 +179,7 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         if affirmed_after_comma(b, doc, lexicon, a.end):
             continue
         gap = range(a.end, b.start)
-        if all(i in covered or doc[i].lower_ in _LIST_GLUE for i in gap):
+        if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
             cats[cur] = cats[cur] | {"NEGATED_EXISTENCE"}
     return cats
 

@@ -9,22 +9,30 @@ mention into facts according to its assertion status, and resolves conflicts:
 - historical → kept for history facts, dropped where the rule says so (trauma, fever …).
 
 Among mentions of one boolean fact, ``True`` wins (a red flag mentioned anywhere counts);
-the longest symptom duration wins; the most recent surgery wins. The complaint's region
-comes from the best-ranked region cue (pain words, then radiating symptoms, then levels
-and findings, then the operated region, then a non-spine body part).
+the longest symptom duration wins; the most recent surgery wins (``choose`` in
+``rules/values.yaml``). The complaint's region comes from the best-ranked region cue (pain
+words, then radiating symptoms, then levels and findings, then the operated region, then a
+non-spine body part); which words name which region is ``rules/regions.yaml``.
+
+With the consultation date, "since 2019" becomes a symptom duration and the written date of
+an affirmed operation ("ACDF in March 2024", "fused 03/2024") the time since surgery; a date
+that is in the future, ambiguous, or too coarse to fall on one side of a limit the knowledge
+base uses gives no fact.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
+
 from workup.errors import IntakeError
 from workup.intake.lexicon import PRIOR_SURGERY_FACT as _PRIOR_REGION
-from workup.intake.lexicon import TargetSpec
+from workup.intake.lexicon import Lexicon, RegionCues, TargetSpec
 from workup.kb.load import KnowledgeBase
+from workup.kb.schema import DurationRange, NumberRange, duration_days
 from workup.types import Assertion, Evidence, Fact, FactOrigin, Facts, FactValue
 
 MAX_CHARS = 100_000
@@ -35,15 +43,6 @@ _STATUS_ORDER = (
     Assertion.POSSIBLE,
     Assertion.HISTORICAL,
 )
-_REGION_WORDS = (
-    (re.compile(r"\b(?:cervical|neck|c-spine|acdf|cervicalgia)\b", re.I), "cervical"),
-    (re.compile(r"\b(?:thoracic|t-spine|mid-?back|upper back|thoracolumbar)\b", re.I), "thoracic"),
-    (re.compile(r"\b(?:lumbar|lumbosacral|l-spine|low back|lower back|thoracolumbar|sacral)\b", re.I), "lumbar"),
-)
-_LEVEL = re.compile(r"\b([CTLS])(?:1[0-2]|[1-9])\b(?:\s*[-–/]\s*([CTLS])?(?:1[0-2]|[1-9])\b)?", re.I)
-_LETTER = {"c": "cervical", "t": "thoracic", "l": "lumbar", "s": "lumbar"}
-_SPINE_WIDE = re.compile(r"\b(?:spine|spinal)\b", re.I)
-_BACK = re.compile(r"\bback\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,8 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
     Args:
         text: the scenario, e.g. "58M, 2 yrs s/p C5-6 ACDF, a month of increasing neck pain".
         kb: the knowledge base whose fact vocabulary the facts belong to.
-        as_of: the consultation date, needed only to read "since 2019".
+        as_of: the consultation date, needed only to read "since 2019" and written dates of
+            surgery ("operated on in March 2024").
 
     Raises:
         IntakeError: the text is not a string, is empty, too long or binary.
@@ -193,7 +193,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             col.add(k, v, m)
         positive = m.status in (Assertion.AFFIRMED, Assertion.HISTORICAL, Assertion.POSSIBLE)
         if spec.region and positive:
-            for r in _regions_of(spec.region, m.phrase):
+            for r in _regions_of(spec.region, m.phrase, lex.regions):
                 region_cues.append((spec.region_rank, m.start, r, m))
         if spec.region == "level":
             levels.append(m)
@@ -225,21 +225,21 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     if as_of is not None:
-        for mm in re.finditer(r"\bsince\s+((?:19|20)\d\d)\b", text, re.I):
-            year = int(mm.group(1))
+        for year, s, e in V.since_years(text, lex):
             if year <= as_of.year:
                 col.add("symptom_duration_days", float((as_of - date(year, 1, 1)).days), None,
-                        Evidence(mm.group(0), mm.start(), mm.end(), Assertion.AFFIRMED, "text"))
+                        Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
+        _surgery_dates(text, mentions, col, kb, lex, as_of)
 
     region = _pick_region(region_cues)
     if region is not None:
         col.add("region", region[0], region[1])
-    _surgeries(surgeries, levels, col, region[0] if region else None)
+    _surgeries(surgeries, levels, col, region[0] if region else None, lex)
     sex = V.sex_of(text, lex)
     if sex is not None:
         col.add("sex", sex[0], None, Evidence(text[sex[1] : sex[2]], sex[1], sex[2], Assertion.AFFIRMED, "text"))
 
-    facts = _resolve(col, kb)
+    facts = _resolve(col, kb, lex)
     for m in blanket:
         for fd in kb.facts.values():
             if fd.red_flag and fd.derive is None and fd.id not in facts:
@@ -255,20 +255,16 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     return TextReading(text, ordered, tuple(mentions), tuple(_items(mentions, col, ordered)))
 
 
-def _regions_of(kind: str, phrase: str) -> list[str]:
+def _regions_of(kind: str, phrase: str, rc: RegionCues) -> list[str]:
     if kind in ("cervical", "thoracic", "lumbar", "other"):
         return [kind]
     if kind == "limb":
-        low = phrase.lower()
-        if re.search(r"\b(?:legs?|foot|feet|lower extremit|[rlb]?le)\b", low):
-            return ["lumbar"]
-        if re.search(r"\b(?:arms?|hands?|upper extremit\w*|wrist|[rlb]?ue)\b", low):
-            return ["cervical"]
-        return []
+        return rc.limb(phrase)
     if kind == "level":
-        m = _LEVEL.search(phrase)
-        return [_LETTER[m.group(1).lower()]] if m else []
-    return [r for pat, r in _REGION_WORDS if pat.search(phrase)][:1]
+        m = rc.level.search(phrase)
+        region = rc.letters.get(m.group(1).lower()) if m else None
+        return [region] if region else []
+    return rc.named(phrase)[:1]
 
 
 def _pick_region(cues: list[tuple[int, int, str, Mention]]) -> tuple[str, Mention] | None:
@@ -278,14 +274,13 @@ def _pick_region(cues: list[tuple[int, int, str, Mention]]) -> tuple[str, Mentio
     return region, m
 
 
-def _surgery_regions(m: Mention, levels: list[Mention], spec_region: str | None) -> tuple[set[str], str | None]:
+def _surgery_regions(
+    m: Mention, levels: list[Mention], spec_region: str | None, rc: RegionCues
+) -> tuple[set[str], str | None]:
     """Regions a surgery mention names, and its levels text."""
-    regions: set[str] = set()
+    regions: set[str] = set(rc.named(m.phrase))
     if spec_region:
         regions.add(spec_region)
-    for pat, r in _REGION_WORDS:
-        if pat.search(m.phrase):
-            regions.add(r)
     near = [
         lv for lv in levels
         if lv.sentence_start == m.sentence_start and (abs(lv.end - m.start) <= 40 or abs(m.end - lv.start) <= 40)
@@ -293,29 +288,25 @@ def _surgery_regions(m: Mention, levels: list[Mention], spec_region: str | None)
     near.sort(key=lambda lv: min(abs(lv.end - m.start), abs(m.end - lv.start)))
     level_text = near[0].phrase if near else None
     if near and not spec_region:
-        for mm in _LEVEL.finditer(near[0].phrase):
-            regions.add(_LETTER[mm.group(1).lower()])
-            if mm.group(2):
-                regions.add(_LETTER[mm.group(2).lower()])
+        regions.update(rc.levels(near[0].phrase))
     return regions, level_text
 
 
-def _surgeries(surgeries: list[Mention], levels: list[Mention], col: _Collector, complaint: str | None) -> None:
-    from workup.intake.pipeline import get_pipeline
-
-    lex = get_pipeline().lexicon
+def _surgeries(surgeries: list[Mention], levels: list[Mention], col: _Collector, complaint: str | None, lex: Lexicon) -> None:
+    rc = lex.regions
     for m in surgeries:
         spec = lex.by_id[m.rule]
         assert spec.surgery is not None  # surgeries only holds surgery rules
-        regions, level_text = _surgery_regions(m, levels, spec.surgery.region)
+        regions, level_text = _surgery_regions(m, levels, spec.surgery.region, rc)
         negated = m.status is Assertion.NEGATED
+        back = rc.back.search(m.phrase) is not None
         if not regions:
             if negated:
-                regions = {"cervical", "thoracic", "lumbar"} if not _BACK.search(m.phrase) else {"thoracic", "lumbar"}
+                regions = set(rc.back_negated_regions if back else rc.negated_regions)
             elif complaint in _PRIOR_REGION:
                 regions = {complaint}
-            elif _BACK.search(m.phrase):
-                regions = {"lumbar"}
+            elif back:
+                regions = set(rc.back_regions)
         for r in sorted(regions):
             if r in _PRIOR_REGION:
                 col.add(_PRIOR_REGION[r], not negated, m)
@@ -325,18 +316,92 @@ def _surgeries(surgeries: list[Mention], levels: list[Mention], col: _Collector,
                 col.add("surgery_levels", level_text, m)
 
 
-def _resolve(col: _Collector, kb: KnowledgeBase) -> dict[str, Fact]:
+_SURGERY_STATUSES = (Assertion.AFFIRMED, Assertion.HISTORICAL)
+
+
+def _surgery_dates(
+    text: str, mentions: list[Mention], col: _Collector, kb: KnowledgeBase, lex: Lexicon, as_of: date
+) -> None:
+    """Time since an operation from its written date ("ACDF in March 2024"), as of ``as_of``.
+
+    Only a date next to the words of an affirmed or historical surgery mention counts (not a
+    negated, family, hypothetical or possible one, nor the date of a scan or a lab). A month or
+    a year gives the days since its last day, and only when no limit the knowledge base puts on
+    ``days_since_surgery`` falls within the period (the reader does not guess which side of a
+    limit the operation was); a full date also gives ``surgery_date``.
+    """
+    from workup.intake import values as V
+
+    limits = _limits(kb, "days_since_surgery")
+    for d in V.surgery_dates(text, lex, as_of):
+        m = next(
+            (
+                m for m in mentions
+                if lex.by_id[m.rule].surgery is not None and m.start < d.surg_end and d.surg_start < m.end
+            ),
+            None,
+        )
+        if m is None or m.status not in _SURGERY_STATUSES:
+            continue
+        least, most = float((as_of - d.last).days), float((as_of - d.first).days)
+        if any(least < limit <= most for limit in limits):
+            continue
+        ev = Evidence(text[d.start : d.end], d.start, d.end, m.status, "text")
+        col.add("days_since_surgery", least, None, ev)
+        if d.first == d.last:
+            col.add("surgery_date", d.first, None, ev)
+
+
+def _limits(kb: KnowledgeBase, fact: str) -> frozenset[float]:
+    """Every bound the knowledge base's criteria put on a numeric ``fact`` (cached per pack)."""
+    cache: dict[str, frozenset[float]] = kb.cache.setdefault("intake:limits", {})
+    hit = cache.get(fact)
+    if hit is not None:
+        return hit
+    found: set[float] = set()
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, (NumberRange, DurationRange)) and node.fact == fact:
+            for bound in (node.gte, node.lt):
+                if bound is not None:
+                    found.add(duration_days(bound))
+        if isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                walk(getattr(node, name))
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    for part in (kb.facts, kb.criteria, kb.variants, kb.pathways):
+        walk(part)
+    cache[fact] = frozenset(found)
+    return cache[fact]
+
+
+def _resolve(col: _Collector, kb: KnowledgeBase, lex: Lexicon) -> dict[str, Fact]:
+    """One value per fact (``values.yaml`` ``choose`` says which wins), with its evidence."""
     out: dict[str, Fact] = {}
+    choose = lex.values.choose
     for fid, cands in col.values.items():
         fd = kb.facts.get(fid)
         if fd is None:
             continue
         vals = [c[0] for c in cands]
+        choice = choose.get(fid)
         if fd.type == "bool":
             value: FactValue = True if True in vals else False
-        elif fid == "days_since_surgery":
+        elif choice == "least":
             value = min(float(v) for v in vals)  # type: ignore[arg-type]
-        elif fd.type == "number":
+        elif choice == "latest":
+            value = max(vals)  # type: ignore[type-var]
+        elif choice == "greatest" or (choice is None and fd.type == "number"):
             value = max(float(v) for v in vals)  # type: ignore[arg-type]
         else:
             value = vals[0]
@@ -385,7 +450,7 @@ def _items(mentions: list[Mention], col: _Collector, facts: Facts) -> list[dict]
         elif m.status in (Assertion.FAMILY, Assertion.HYPOTHETICAL, Assertion.NEGATED, Assertion.POSSIBLE):
             names = sorted(spec.facts)
             if spec.surgery is not None:
-                names = [_PRIOR_REGION[r] for pat, r in _REGION_WORDS if pat.search(m.phrase)][:1] or ["surgery_type"]
+                names = [_PRIOR_REGION[r] for r in lex.regions.named(m.phrase) if r in _PRIOR_REGION][:1] or ["surgery_type"]
             for fid in names:
                 items.append({"fact": fid, "value": None, **base})
     items.extend(extra)

@@ -8,18 +8,14 @@ physical therapy"), or length of symptoms (everything else, "x6 wks", "for the p
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from typing import Any, Mapping
+from datetime import date
+from typing import Mapping
 
-from workup.intake.lexicon import Lexicon
+from workup.intake.lexicon import Lexicon, ValuesFile, date_context, expand
 
-_NUM_UNIT = re.compile(
-    r"(?P<n>\d+(?:\.\d+)?|a couple of|couple of|a few|several|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-    r"[\s-]*(?P<u>hours?|hrs?|h|days?|d|weeks?|wks?|wk|w|fortnights?|months?|mos?|mo|years?|yrs?|yr|y)\b",
-    re.IGNORECASE,
-)
 _AGE_NUM = re.compile(r"\d{1,3}")
-_UNIT_ONLY = re.compile(r"\b(years?|months?|weeks?|fortnights?|days?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,6 +31,7 @@ class _Compiled:
     after_surgery: re.Pattern[str]
     before_ago_surgery: re.Pattern[str]
     right_after_surgery: re.Pattern[str]
+    ago: re.Pattern[str]
     relative: Mapping[str, float]
     post_op_day: re.Pattern[str]
     after_therapy: re.Pattern[str]
@@ -46,30 +43,51 @@ class _Compiled:
     female_pronoun: re.Pattern[str]
     numbers: Mapping[str, float]
     units: Mapping[str, float]
+    num_unit: re.Pattern[str]
+    vague_units: re.Pattern[str]
+    vague_counts: tuple[tuple[re.Pattern[str], float], ...]
+    since_year: re.Pattern[str]
+    date_contexts: tuple[re.Pattern[str], ...]
+    date_forms: tuple[re.Pattern[str], ...]
+    months: Mapping[str, int]
 
 
-def _compile(values: Any) -> _Compiled:
-    v = values
-    surg = v["surgery_words"]
-    ther = v["therapy_words"]
+def _compile(v: ValuesFile) -> _Compiled:
     f = re.IGNORECASE
-    sex = v["sex"]
+    sex = v.sex
+    # a number written as digits or as one of the number words, longest first ("a couple of" before "a")
+    words = sorted((re.escape(str(k)) for k in v.numbers), key=len, reverse=True)
+    num_unit = rf"(?P<n>\d+(?:\.\d+)?|{'|'.join(words)})[\s-]*(?P<u>{v.unit_words})\b"
     return _Compiled(
-        after_surgery=re.compile(v["after_surgery"].replace("{SURG}", surg), f),
-        before_ago_surgery=re.compile(v["before_ago_surgery"].replace("{SURG}", surg), f),
-        right_after_surgery=re.compile(v["right_after_surgery"].replace("{SURG}", surg), f),
-        relative={str(k).lower(): float(n) for k, n in v["relative"].items()},
-        post_op_day=re.compile(v["post_op_day"], f),
-        after_therapy=re.compile(v["after_therapy"].replace("{THER}", ther), f),
-        before_therapy=re.compile(v["before_therapy"].replace("{THER}", ther), f),
-        skip_before=re.compile(v["skip_before"], f),
-        male=re.compile(sex["male"], f),
-        female=re.compile(sex["female"], f),
-        male_pronoun=re.compile(sex["male_pronoun"], f),
-        female_pronoun=re.compile(sex["female_pronoun"], f),
-        numbers={str(k).lower(): float(n) for k, n in v["numbers"].items()},
-        units={str(k).lower(): float(n) for k, n in v["units_days"].items()},
+        after_surgery=re.compile(expand(v, v.after_surgery), f),
+        before_ago_surgery=re.compile(expand(v, v.before_ago_surgery), f),
+        right_after_surgery=re.compile(expand(v, v.right_after_surgery), f),
+        ago=re.compile(v.ago, f),
+        relative={str(k).lower(): float(n) for k, n in v.relative.items()},
+        post_op_day=re.compile(v.post_op_day, f),
+        after_therapy=re.compile(expand(v, v.after_therapy), f),
+        before_therapy=re.compile(expand(v, v.before_therapy), f),
+        skip_before=re.compile(v.skip_before, f),
+        male=re.compile(sex.male, f),
+        female=re.compile(sex.female, f),
+        male_pronoun=re.compile(sex.male_pronoun, f),
+        female_pronoun=re.compile(sex.female_pronoun, f),
+        numbers={str(k).lower(): float(n) for k, n in v.numbers.items()},
+        units={str(k).lower(): float(n) for k, n in v.units_days.items()},
+        num_unit=re.compile(num_unit, f),
+        vague_units=re.compile(v.vague_units, f),
+        vague_counts=tuple((re.compile(rf"\b{re.escape(k)}\b", f), float(n)) for k, n in v.vague_counts.items()),
+        since_year=re.compile(v.since_year, f),
+        date_contexts=tuple(
+            re.compile(date_context(v, p), f) for p in (v.surgery_dates.after_surgery, v.surgery_dates.before_surgery)
+        ),
+        date_forms=tuple(re.compile(form.replace("{MONTH}", _month_names(v)), f) for form in v.surgery_dates.forms),
+        months={k.lower(): n for k, n in v.surgery_dates.months.items()},
     )
+
+
+def _month_names(v: ValuesFile) -> str:
+    return "(?:" + "|".join(sorted((re.escape(m) for m in v.surgery_dates.months), key=len, reverse=True)) + ")"
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -86,16 +104,16 @@ def compiled(lexicon: Lexicon) -> _Compiled:
 def days_of(words: str, lexicon: Lexicon) -> float | None:
     """Length in days of a duration phrase such as ``a month``, ``x6 wks``, ``10 days``."""
     c = compiled(lexicon)
-    m = _NUM_UNIT.search(words)
+    m = c.num_unit.search(words)
     if m is None:
         # "the past year", "the last few weeks": one unit, or a few
-        u = _UNIT_ONLY.search(words)
+        u = c.vague_units.search(words)
         if u is None:
             return None
         unit = c.units.get(u.group(1).lower().rstrip("s"))
         if unit is None:
             return None
-        n0 = 3.0 if re.search(r"\b(?:few|several)\b", words, re.IGNORECASE) else 2.0 if "couple" in words.lower() else 1.0
+        n0 = next((n for pat, n in c.vague_counts if pat.search(words)), 1.0)
         return round(n0 * unit, 4)
     n_raw = m.group("n").lower()
     n = c.numbers.get(n_raw)
@@ -120,7 +138,7 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
         return "conservative"
     if c.after_surgery.search(after):
         return "surgery"
-    if re.match(r"\s*ago\b", after, re.IGNORECASE) and c.before_ago_surgery.search(before):
+    if c.ago.match(after) and c.before_ago_surgery.search(before):
         return "surgery"
     if c.right_after_surgery.search(before):
         return "surgery"
@@ -142,6 +160,80 @@ def relative_days(words: str, lexicon: Lexicon) -> float | None:
 def post_op_days(text: str, lexicon: Lexicon) -> list[tuple[float, int, int]]:
     """Every "POD 5" / "post-op day 5" as (days, start, end)."""
     return [(float(m.group(1)), m.start(), m.end()) for m in compiled(lexicon).post_op_day.finditer(text)]
+
+
+@dataclass(frozen=True)
+class SurgeryDate:
+    """An absolute date of an operation read from text: the first and last day it may mean.
+
+    ``first == last`` for a full date; a month or a year spans its days. ``surg_start`` /
+    ``surg_end`` locate the operation's words, ``start`` / ``end`` the whole phrase.
+    """
+
+    first: date
+    last: date
+    start: int
+    end: int
+    surg_start: int
+    surg_end: int
+
+
+def since_years(text: str, lexicon: Lexicon) -> list[tuple[int, int, int]]:
+    """Every "since 2019" as (year, start, end)."""
+    return [(int(m.group("year")), m.start(), m.end()) for m in compiled(lexicon).since_year.finditer(text)]
+
+
+def surgery_dates(text: str, lexicon: Lexicon, as_of: date) -> list[SurgeryDate]:
+    """Every absolute date of an operation in ``text`` that is over by ``as_of``.
+
+    A date is dropped, not guessed, when it cannot be read one way only: an all-numeric day and
+    month that could be either (04/05/2024), an impossible day, or a period that does not end
+    before ``as_of`` (a future date, or "in 2026" seen during 2026).
+    """
+    c = compiled(lexicon)
+    out: list[SurgeryDate] = []
+    seen: set[tuple[int, int]] = set()
+    for pat in c.date_contexts:
+        for m in pat.finditer(text):
+            span = m.span("date")
+            if span in seen:
+                continue
+            seen.add(span)
+            period = _period(m.group("date"), c)
+            if period is None or period[1] >= as_of:
+                continue
+            out.append(SurgeryDate(period[0], period[1], m.start(), m.end(), m.start("surg"), m.end("surg")))
+    out.sort(key=lambda d: (d.start, d.end))
+    return out
+
+
+def _period(words: str, c: _Compiled) -> tuple[date, date] | None:
+    """The first and last day a date's words may mean, or None when they are ambiguous."""
+    for form in c.date_forms:
+        m = form.fullmatch(words.strip())
+        if m is None:
+            continue
+        parts = m.groupdict()
+        year = int(parts["year"])
+        day_s, month_s = parts.get("day"), parts.get("month")
+        if parts.get("first") is not None:
+            a, b = int(parts["first"]), int(parts["second"])
+            if a != b and a <= 12 and b <= 12:
+                return None  # 04/05/2024: April 5 or 4 May
+            month_s, day_s = (str(b), str(a)) if a > 12 else (str(a), str(b))
+        if month_s is None:
+            return date(year, 1, 1), date(year, 12, 31)
+        month = int(month_s) if month_s.isdigit() else c.months.get(month_s.lower().rstrip("."))
+        if month is None or not 1 <= month <= 12:
+            return None
+        last_day = monthrange(year, month)[1]
+        if day_s is None:
+            return date(year, month, 1), date(year, month, last_day)
+        day = int(day_s)
+        if not 1 <= day <= last_day:
+            return None
+        return date(year, month, day), date(year, month, day)
+    return None
 
 
 def age_of(words: str) -> float | None:
