@@ -101,6 +101,10 @@ class CriteriaEvaluator:
         fn = hit[1] if hit is not None and hit[0] is c else compiled(self.kb, c)
         return fn(self._get, self.unknown_inputs, self._memo, 0)
 
+    def run(self, fn: Compiled) -> Outcome:
+        """Evaluate an already compiled criterion (see :func:`compiled`): for per-pack plans."""
+        return fn(self._get, self.unknown_inputs, self._memo, 0)
+
 
 def compiled(kb: KnowledgeBase, c: Criterion) -> Compiled:
     """The compiled form of ``c`` for ``kb`` (compiled on first use, then cached on the pack)."""

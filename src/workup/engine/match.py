@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workup.engine.criteria import CriteriaEvaluator, Outcome
+from workup.engine.criteria import Compiled, CriteriaEvaluator, Outcome, compiled
 from workup.kb.load import KnowledgeBase
 from workup.types import Status, TraceEntry
 
@@ -35,16 +35,14 @@ def match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
     trace: list[TraceEntry] = []
     topic_outcome: dict[str, Outcome] = {}
     blockers: list[tuple[str, frozenset[str]]] = []
-    for vid in kb.order:
-        tid = kb.variant_topic[vid]
+    for vid, tid, topic_fn, variant_fn in _routes(kb):
         to = topic_outcome.get(tid)
         if to is None:
-            to = ev.evaluate(kb.topics[tid].applies_when)
-            topic_outcome[tid] = to
+            to = topic_outcome[tid] = ev.run(topic_fn)
             trace.append(TraceEntry(f"topic:{tid}", tri(to.value), _why(to)))
         if to.value is False:
             continue
-        o = ev.evaluate(kb.variants[vid].criteria)
+        o = ev.run(variant_fn)
         if o.value is not False and to.value is None:
             o = Outcome(None, o.unknown | to.unknown, o.because)
         trace.append(TraceEntry(f"variant:{vid}", tri(o.value), _why(o)))
@@ -57,6 +55,18 @@ def match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
     if blockers:
         return Match(Status.NEEDS_INFORMATION, None, (), tuple(blockers), tuple(trace))
     return Match(Status.NO_CRITERIA_APPLY, None, (), (), tuple(trace))
+
+
+def _routes(kb: KnowledgeBase) -> tuple[tuple[str, str, Compiled, Compiled], ...]:
+    """Per pack, once: in routing order, each variant with its topic and both compiled criteria."""
+    routes = kb.cache.get("routes")
+    if routes is None:
+        routes = kb.cache["routes"] = tuple(
+            (vid, tid, compiled(kb, kb.topics[tid].applies_when), compiled(kb, kb.variants[vid].criteria))
+            for vid in kb.order
+            for tid in (kb.variant_topic[vid],)
+        )
+    return routes
 
 
 def _why(o: Outcome) -> str:

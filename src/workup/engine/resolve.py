@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from workup.engine.criteria import CriteriaEvaluator
+from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
 from workup.kb.load import KnowledgeBase
-from workup.kb.schema import Criterion
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
 
@@ -61,7 +60,7 @@ def _apply_rules(
         if fid in items:
             continue
         if derive is not None:
-            o = ev.evaluate(derive)
+            o = ev.run(derive)
             if o.value is not None:
                 # The derived fact and its trace entry are frozen and depend only on this key.
                 key = (fid, o.value, o.because)
@@ -86,13 +85,13 @@ def _apply_rules(
 
 _DERIVED_CACHE_SIZE = 4096  # keys include numeric inputs such as age: the first 4096 seen are kept
 
-_Step = tuple[str, Criterion | None, tuple[Fact, Assumption] | None]
+_Step = tuple[str, Compiled | None, tuple[Fact, Assumption] | None]
 
 
 def _steps(kb: KnowledgeBase) -> tuple[_Step, ...]:
     """Per pack, once: in vocabulary order, each fact with a derive rule or an assumption policy.
 
-    Each step holds the fact's derive rule and its (immutable) assumed fact and assumption.
+    Each step holds the fact's compiled derive rule and its (immutable) assumed fact and assumption.
     """
     steps = kb.cache.get("resolve")
     if steps is None:
@@ -106,6 +105,6 @@ def _steps(kb: KnowledgeBase) -> tuple[_Step, ...]:
                     Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
                 )
             if fd.derive is not None or assumed is not None:
-                out.append((fd.id, fd.derive, assumed))
+                out.append((fd.id, compiled(kb, fd.derive) if fd.derive is not None else None, assumed))
         steps = kb.cache["resolve"] = tuple(out)
     return steps
