@@ -21,6 +21,7 @@ from workup import __version__
 from workup.errors import EvaluationError, IntakeError, KnowledgeError, ServiceError, WorkupError
 from workup.service.config import Settings, get_settings
 from workup.service.deps import State, new_uuid
+from workup.service.direct import DirectRoutes
 
 log = logging.getLogger("workup.service")
 
@@ -181,6 +182,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(hooks.router)
     app.include_router(web.router)
+    # innermost: the consultation routes, answered without FastAPI's router (see direct.py)
+    app.add_middleware(DirectRoutes, fastapi_app=app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -14,7 +14,7 @@ from workup.consult import MAX_TEXT, consult_payload
 from workup.errors import ServiceError
 from workup.render.cds import pama_code
 from workup.render.document import to_document
-from workup.service.deps import require_ehr, state
+from workup.service.deps import State, require_ehr, state
 from workup.service.encoding import json_bytes
 
 router = APIRouter(prefix="/v1", tags=["api"])
@@ -35,7 +35,11 @@ class RecommendRequest(BaseModel):
 
 @router.post("/recommend", summary="Route a scenario to its ACR variant and rate the procedures")
 async def recommend(body: RecommendRequest, request: Request, _claims=Depends(require_ehr)) -> Response:
-    st = state(request)
+    return await recommend_response(state(request), body)
+
+
+async def recommend_response(st: State, body: RecommendRequest) -> Response:
+    """Answer ``POST /v1/recommend`` once the caller is authenticated and the body validated."""
     payload = body.model_dump(exclude_none=True)
     now = st.clock()
     c = consult_payload(payload, st.kb, now.date())

@@ -10,7 +10,7 @@ from workup.audit.record import consultation_record, feedback_record, rating_ent
 from workup.errors import ServiceError
 from workup.render.cds import Labels, Source, cds_response, pama_code
 from workup.service.cds import SERVICES, FeedbackRequest, HookRequest, discovery
-from workup.service.deps import require_ehr, state
+from workup.service.deps import State, require_ehr, state
 from workup.service.encoding import json_bytes
 from workup.service.hooks import advise
 
@@ -32,7 +32,11 @@ def cds_discovery() -> dict:
 
 @router.post("/{service_id}", summary="Call a CDS service (order-select or order-sign)")
 async def cds_call(service_id: str, body: HookRequest, request: Request, _claims=Depends(require_ehr)) -> Response:
-    st = state(request)
+    return await cds_response_for(state(request), service_id, body)
+
+
+async def cds_response_for(st: State, service_id: str, body: HookRequest) -> Response:
+    """Answer a CDS service call once the caller is authenticated and the body validated."""
     svc = _service(service_id)
     if body.hook != svc["hook"]:
         raise ServiceError(f"service {service_id} answers the {svc['hook']} hook, not {body.hook!r}", code="SV423")
