@@ -47,6 +47,10 @@ MALFORMED = [
     ("values.yaml", "  surgery_date: latest", "  surgery_day: latest", "intake/rules/values.yaml:choose.surgery_day", "unknown fact"),
     ("targets.yaml", "  - id: surgery-fused\n", "  - id: surgery-fused\n    weight: 2\n", "intake/rules/targets.yaml:rules.", "unknown key"),
     ("targets.yaml", "suspected_forms:", "suspected_form:", "intake/rules/targets.yaml", "unknown key"),
+    ("targets.yaml", "then: {myelopathy_progressive: true}", "then: {myelopathy_worse: true}", "intake/rules/targets.yaml:combinations.0", "unknown fact"),
+    ("targets.yaml", "  - when: [myelopathy, symptoms_increasing]\n", "  - when: [myelopathy, symptoms_increasing]\n    unless: [trauma]\n", "intake/rules/targets.yaml:combinations.0", "exactly the keys"),
+    ("values.yaml", "conservative: {conservative_care_days: days,", "conservative: {conservative_days: days,", "intake/rules/values.yaml:duration_facts.conservative.conservative_days", "unknown fact"),
+    ("values.yaml", "  surgery: {days_since_surgery: days}", "  surgical: {days_since_surgery: days}", "intake/rules/values.yaml:duration_facts.surgical", "input should be"),
 ]
 
 

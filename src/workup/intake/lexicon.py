@@ -184,6 +184,7 @@ class ValuesFile(_Strict):
     since_year: Regex
     surgery_dates: SurgeryDates
     choose: dict[str, Literal["least", "greatest", "latest", "first"]] = Field(default_factory=dict)
+    duration_facts: dict[Literal["symptom", "surgery", "conservative"], dict[str, float | bool | Literal["days"]]]
 
     @model_validator(mode="after")
     def _templates_compile(self) -> "ValuesFile":
@@ -253,6 +254,14 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class Combination:
+    """Facts read together that give another: every ``when`` fact true → ``then``."""
+
+    when: tuple[str, ...]
+    then: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ContextSpec:
     """One ConText cue."""
 
@@ -304,6 +313,7 @@ class Lexicon:
 
     by_id: Mapping[str, TargetSpec]
     regions: RegionCues
+    combinations: tuple[Combination, ...] = ()
     # Words that give a finding its own affirmative polarity ("elevated", "positive", "new"):
     # context.yaml's AFFIRMATIVE cues, read by the reader itself (not by medspaCy's ConText).
     affirmative: frozenset[str] = frozenset()
@@ -366,7 +376,7 @@ def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str]) -> dic
 
 def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) -> tuple[list[TargetSpec], dict[str, str]]:
     file = "targets.yaml"
-    unknown = set(raw) - {"schema_version", "suspected_forms", "rules"}
+    unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules"}
     if unknown:
         problems.add(file, "", f"unknown key(s) {sorted(unknown)}")
     if raw.get("schema_version") != 1:
@@ -433,6 +443,24 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) ->
     return targets, forms
 
 
+def _combinations(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) -> list[Combination]:
+    out: list[Combination] = []
+    for i, c in enumerate(raw.get("combinations") or []):
+        where = f"combinations.{i}"
+        if not isinstance(c, dict) or set(c) != {"when", "then"}:
+            problems.add("targets.yaml", where, "a combination has exactly the keys when and then")
+            continue
+        when, then = c["when"], c["then"]
+        if not isinstance(when, list) or not when or not isinstance(then, dict) or not then:
+            problems.add("targets.yaml", where, "when is a list of facts, then a mapping of facts to values")
+            continue
+        for k in [*when, *then]:
+            if fact_ids is not None and k not in fact_ids:
+                problems.add("targets.yaml", where, f"unknown fact {k!r}")
+        out.append(Combination(tuple(str(k) for k in when), dict(then)))
+    return out
+
+
 def _context(cf: ContextFile, problems: _Problems) -> list[ContextSpec]:
     context: list[ContextSpec] = []
     seen: set[str] = set()
@@ -480,10 +508,15 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
     context = _context(cf, problems) if cf is not None else []
     values: ValuesFile | None = problems.model("values.yaml", problems.yaml("values.yaml", files.get("values.yaml")), ValuesFile)
     rf: RegionsFile | None = problems.model("regions.yaml", problems.yaml("regions.yaml", files.get("regions.yaml")), RegionsFile)
+    combinations = _combinations(raw, fact_ids, problems) if raw is not None else []
     if values is not None and fact_ids is not None:
         for k in values.choose:
             if k not in fact_ids:
                 problems.add("values.yaml", f"choose.{k}", f"unknown fact {k!r}")
+        for kind, given in values.duration_facts.items():
+            for k in given:
+                if k not in fact_ids:
+                    problems.add("values.yaml", f"duration_facts.{kind}.{k}", f"unknown fact {k!r}")
     if problems.items or cf is None or values is None or rf is None:
         raise KnowledgeError(f"{len(problems.items)} problem(s) in the intake rules", code="KB150", details=problems.items)
     affirmative = frozenset(c.literal.lower() for c in context if c.category == "AFFIRMATIVE")
@@ -494,6 +527,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         forms,
         {t.id: t for t in targets},
         _regions(rf),
+        tuple(combinations),
         affirmative,
         frozenset(w.lower() for w in cf.lists.glue),
         frozenset(w.lower() for w in cf.lists.goes_on),

@@ -217,11 +217,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             elif spec.value == "duration":
                 days = V.days_of(m.phrase, lex)
                 kind = V.classify_duration(text, m.start, m.end, lex)
-                fact = {"symptom": "symptom_duration_days", "surgery": "days_since_surgery", "conservative": "conservative_care_days"}.get(kind)
-                if days is not None and fact:
-                    col.add(fact, days, m)
-                    if fact == "conservative_care_days":
-                        col.add("conservative_care_tried", True, m)
+                if days is not None:
+                    for fid, v in lex.values.duration_facts.get(kind, {}).items():  # type: ignore[call-overload]
+                        col.add(fid, days if v == "days" else v, m)
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     if as_of is not None:
@@ -245,12 +243,13 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             if fd.red_flag and fd.derive is None and fd.id not in facts:
                 facts[fd.id] = Fact(fd.id, False, FactOrigin.TEXT, (m.evidence(),))
                 col.add(fd.id, False, m)
-    if facts.get("myelopathy") is not None and facts["myelopathy"].value is True:
-        inc = facts.get("symptoms_increasing")
-        if inc is not None and inc.value is True and "myelopathy_progressive" not in facts:
-            facts["myelopathy_progressive"] = Fact(
-                "myelopathy_progressive", True, FactOrigin.TEXT, facts["myelopathy"].evidence + inc.evidence
-            )
+    for combo in lex.combinations:
+        read_true = [facts[k] for k in combo.when if k in facts and facts[k].value is True]
+        if len(read_true) == len(combo.when):
+            evidence = tuple(e for f in read_true for e in f.evidence)
+            for fid, v in combo.then.items():
+                if fid not in facts:
+                    facts[fid] = Fact(fid, v, FactOrigin.TEXT, evidence)
     ordered = Facts({k: facts[k] for k in sorted(facts)})
     return TextReading(text, ordered, tuple(mentions), tuple(_items(mentions, col, ordered)))
 
