@@ -10,6 +10,7 @@ type it does not know) goes through ``dumps`` itself.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import orjson
@@ -32,22 +33,22 @@ def _plain(o: Any) -> bool:
 
 
 _DIGITS = frozenset(b"0123456789")
+_EXPONENT = re.compile(rb"e-[0-9]")  # a literal prefix: the regex engine skips ahead to each "e-"
 
 
 def _suspect(out: bytes) -> bool:
     """Whether orjson's output may hold a float written unlike ``dumps`` (a cheap scan).
 
     NaN and infinity come out as ``null``; floats under 1e-4 as ``0.0000…`` or ``2.5e-7``
-    (Python writes ``2.5e-07``). Text such as "re-examine" is told apart from a number by
-    the digits on both sides of ``e-``.
+    (Python writes ``2.5e-07``). Text such as "re-examine" or "type-2" is told apart from
+    a number by the digits on both sides of ``e-``.
     """
     if b"null" in out or b"0.0000" in out:
         return True
-    i = out.find(b"e-")
-    while i != -1:
-        if i > 0 and out[i - 1] in _DIGITS and i + 2 < len(out) and out[i + 2] in _DIGITS:
+    for m in _EXPONENT.finditer(out):
+        i = m.start()
+        if i > 0 and out[i - 1] in _DIGITS:
             return True
-        i = out.find(b"e-", i + 2)
     return False
 
 
