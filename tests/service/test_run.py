@@ -49,3 +49,42 @@ def test_a_worker_builds_the_language_pipeline_before_serving(tmp_path, monkeypa
     finally:
         gc.unfreeze()
         run.get_settings.cache_clear()
+
+
+def test_each_worker_opens_its_own_socket_on_the_shared_port():
+    import pickle
+    import socket
+
+    a = pickle.loads(pickle.dumps(run.ReusePortListener("127.0.0.1", 0)))
+    try:
+        port = a.getsockname()[1]
+        assert a.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        a.listen()
+        b = pickle.loads(pickle.dumps(run.ReusePortListener("127.0.0.1", port)))  # a second worker
+        b.listen()
+        assert b.getsockname()[1] == port
+        assert not run.port_is_free("127.0.0.1", port)  # a second server would refuse to start
+        b.close()
+    finally:
+        a.close()
+    assert run.port_is_free("127.0.0.1", port)
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(monkeypatch, tmp_path):
+    import pytest
+
+    held = run.reuse_port_socket("127.0.0.1", 0)  # as a running workup serve's worker holds it
+    held.listen()
+    port = held.getsockname()[1]
+    monkeypatch.setenv("WORKUP_AUDIT_PATH", str(tmp_path / "a.sqlite3"))
+    for k in ("WORKUP_HOST", "WORKUP_PORT", "WORKUP_SUPERVISOR_PID"):  # serve() sets these: restored after the test
+        monkeypatch.setenv(k, "")
+    monkeypatch.delenv("WORKUP_PORT")
+    run.get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as e:
+            run.serve(host="127.0.0.1", port=port, workers=2)
+        assert e.value.code == 3
+    finally:
+        held.close()
+        run.get_settings.cache_clear()
