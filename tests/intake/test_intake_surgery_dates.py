@@ -98,3 +98,26 @@ def test_a_month_is_read_only_when_the_90_day_limit_cannot_fall_inside_it(month,
     else:
         assert got.get("days_since_surgery") == float(least)
         assert "surgery_date" not in got  # a month is not a day
+
+
+PATHWAYS = yaml.safe_load((HERE / "surgery_dates.yaml").read_text(encoding="utf-8"))["pathways"]
+
+
+def _step_matches(step: dict, want: dict) -> bool:
+    if step["kind"] != want["kind"]:
+        return False
+    return "reference_name" not in want or (step.get("reference_name") or "").lower() == want["reference_name"].lower()
+
+
+@pytest.mark.parametrize("case", PATHWAYS, ids=lambda c: c["text"][:60])
+def test_written_surgery_date_reaches_the_pathway(case):
+    from workup.engine import evaluate
+
+    rec = evaluate(read(case["text"], KB, AS_OF).facts, KB, AS_OF)
+    steps = [s.to_dict() for s in rec.next_steps]
+    for want in case.get("expect_next", []):
+        assert any(_step_matches(s, want) for s in steps), (want, steps)
+    for bad in case.get("forbid_next", []):
+        assert not any(_step_matches(s, bad) for s in steps), (bad, steps)
+    for fid in case.get("expect_missing", []):
+        assert fid in [m.fact for m in rec.missing_facts], rec.missing_facts
