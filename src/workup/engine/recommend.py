@@ -46,10 +46,17 @@ class Citer:
         return tuple(out)
 
     def table(self) -> tuple[Citation, ...]:
+        """The numbered references, in number order."""
+        # A numbered citation depends only on its id and number: built once per pack and reused
+        # (at most one per citation and position, so the cache is bounded by the pack).
+        made: dict[tuple[str, int], Citation] = self.kb.cache.setdefault("numbered-citations", {})
         res = []
-        for cid, n in self.numbers.items():
-            c = self.kb.citations[cid]
-            res.append(Citation(n, cid, c.text, c.url))
+        for key in self.numbers.items():
+            c = made.get(key)
+            if c is None:
+                ref = self.kb.citations[key[0]]
+                c = made[key] = Citation(key[1], key[0], ref.text, ref.url)
+            res.append(c)
         return tuple(res)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
 from workup.kb.load import KnowledgeBase
@@ -43,60 +44,78 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
             FactOrigin.DERIVED,
             (Evidence(f"surgery on {surgery_date.value.isoformat()}, {days} days before {as_of.isoformat()}", source="rule"),),
         )
-    assumptions, unknown_inputs, trace = _apply_rules(kb, _steps(kb), items)
+    assumptions, unknown_inputs, trace = _apply_rules(kb, _rules(kb), items)
     return Resolved(Facts.wrap(items), assumptions, unknown_inputs, trace)
 
 
 def _apply_rules(
-    kb: KnowledgeBase, steps: "tuple[_Step, ...]", items: dict[str, Fact]
+    kb: KnowledgeBase, rules: "_Rules", items: dict[str, Fact]
 ) -> tuple[tuple[Assumption, ...], dict[str, frozenset[str]], tuple[TraceEntry, ...]]:
-    """Run the derive rules and policies over ``items`` (which it extends), in vocabulary order."""
+    """Run the policies and derive rules over ``items`` (which it extends).
+
+    A fact with a policy and no derive rule is filled in exactly when it is absent, and a derive
+    rule reads only facts defined above it (``workup kb lint`` reports any that does not), so such
+    facts are all filled in first; derive rules then run in vocabulary order, and the assumptions
+    come out in vocabulary order.
+    """
+    filled = [p for p in rules.policies if p[0] not in items]
+    for fid, fact, _, _ in filled:
+        items[fid] = fact
     unknown_inputs: dict[str, frozenset[str]] = {}
     ev = CriteriaEvaluator(kb, Facts.wrap(items), unknown_inputs)
-    assumptions: list[Assumption] = []
+    late: list[tuple[str, Fact, Assumption, int]] = []  # derived facts that stayed unknown and were assumed
     trace: list[TraceEntry] = []
     derived: dict[tuple, tuple[Fact, TraceEntry]] = kb.cache.setdefault("derived", {})
-    for fid, derive, assumed in steps:
+    for fid, derive, assumed, position in rules.derives:
         if fid in items:
             continue
-        if derive is not None:
-            o = ev.run(derive)
-            if o.value is not None:
-                # The derived fact and its trace entry are frozen and depend only on this key.
-                key = (fid, o.value, o.because)
-                hit = derived.get(key)
-                if hit is None:
-                    why = ", ".join(o.because)
-                    hit = (
-                        Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
-                        TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
-                    )
-                    if len(derived) < _DERIVED_CACHE_SIZE:  # bounded and never cleared: no pause to free it
-                        derived[key] = hit
-                items[fid] = hit[0]
-                trace.append(hit[1])
-                continue
-            unknown_inputs[fid] = o.unknown
+        o = ev.run(derive)
+        if o.value is not None:
+            # The derived fact and its trace entry are frozen and depend only on this key.
+            key = (fid, o.value, o.because)
+            hit = derived.get(key)
+            if hit is None:
+                why = ", ".join(o.because)
+                hit = (
+                    Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
+                    TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
+                )
+                if len(derived) < _DERIVED_CACHE_SIZE:  # bounded and never cleared: no pause to free it
+                    derived[key] = hit
+            items[fid] = hit[0]
+            trace.append(hit[1])
+            continue
+        unknown_inputs[fid] = o.unknown
         if assumed is not None:
             items[fid] = assumed[0]
-            assumptions.append(assumed[1])
-    return tuple(assumptions), unknown_inputs, tuple(trace)
+            late.append((fid, assumed[0], assumed[1], position))
+    if late:
+        filled = sorted(filled + late, key=_position)
+    return tuple([p[2] for p in filled]), unknown_inputs, tuple(trace)
+
+
+def _position(policy: tuple[str, Fact, Assumption, int]) -> int:
+    return policy[3]
 
 
 _DERIVED_CACHE_SIZE = 4096  # keys include numeric inputs such as age: the first 4096 seen are kept
 
-_Step = tuple[str, Compiled | None, tuple[Fact, Assumption] | None]
+
+class _Rules(NamedTuple):
+    """The vocabulary's rules, per pack: facts filled in by policy alone, and facts with a derive rule."""
+
+    policies: tuple[tuple[str, Fact, Assumption, int], ...]  # (fact id, assumed fact, assumption, position)
+    derives: tuple[tuple[str, Compiled, tuple[Fact, Assumption] | None, int], ...]  # (…, compiled rule, policy, …)
 
 
-def _steps(kb: KnowledgeBase) -> tuple[_Step, ...]:
-    """Per pack, once: in vocabulary order, each fact with a derive rule or an assumption policy.
-
-    Each step holds the fact's compiled derive rule and its (immutable) assumed fact and assumption.
-    """
-    steps = kb.cache.get("resolve")
-    if steps is None:
-        out: list[_Step] = []
-        for fd in kb.facts.values():
+def _rules(kb: KnowledgeBase) -> _Rules:
+    """Per pack, once: in vocabulary order, the policies (with their immutable assumed facts and
+    assumptions) and the compiled derive rules."""
+    rules = kb.cache.get("resolve")
+    if rules is None:
+        policies: list[tuple[str, Fact, Assumption, int]] = []
+        derives: list[tuple[str, Compiled, tuple[Fact, Assumption] | None, int]] = []
+        for position, fd in enumerate(kb.facts.values()):
             assumed = None
             if fd.when_unknown in ("assume-false", "assume-true"):
                 value = fd.when_unknown == "assume-true"
@@ -104,7 +123,9 @@ def _steps(kb: KnowledgeBase) -> tuple[_Step, ...]:
                     Fact(fd.id, value, FactOrigin.ASSUMED),
                     Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
                 )
-            if fd.derive is not None or assumed is not None:
-                out.append((fd.id, compiled(kb, fd.derive) if fd.derive is not None else None, assumed))
-        steps = kb.cache["resolve"] = tuple(out)
-    return steps
+            if fd.derive is not None:
+                derives.append((fd.id, compiled(kb, fd.derive), assumed, position))
+            elif assumed is not None:
+                policies.append((fd.id, *assumed, position))
+        rules = kb.cache["resolve"] = _Rules(tuple(policies), tuple(derives))
+    return rules
