@@ -42,7 +42,7 @@ MALFORMED = [
     ("context.yaml", "- {category: FAMILY,", "- {category: FAMILIAL,", "intake/rules/context.yaml:rules.", "input should be"),
     ("context.yaml", "  goes_on: [", "  goes_on_: [", "intake/rules/context.yaml:lists.goes_on_", "extra"),
     ("values.yaml", "surgery_dates:\n", "surgery_dates:\n  century: 21\n", "intake/rules/values.yaml:surgery_dates.century", "extra"),
-    ("values.yaml", "since_year: '\\bsince\\s+(?P<year>", "since_year: '\\bsince\\s+(?P<yr>", "intake/rules/values.yaml", "year group"),
+    ("values.yaml", "since_year: '\\bsince\\s+(?P<year>", "since_year: '\\bsince\\s+(?P<yr>", "intake/rules/values.yaml:since_year", "year group"),
     ("values.yaml", "  days_since_surgery: least", "  days_since_surgery: smallest", "intake/rules/values.yaml:choose.days_since_surgery", "input should be"),
     ("values.yaml", "  surgery_date: latest", "  surgery_day: latest", "intake/rules/values.yaml:choose.surgery_day", "unknown fact"),
     ("targets.yaml", "  - id: surgery-fused\n", "  - id: surgery-fused\n    weight: 2\n", "intake/rules/targets.yaml:rules.", "unknown key"),

@@ -14,12 +14,28 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Any, Literal, Mapping
+from typing import Any, Mapping
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from workup.errors import KnowledgeError
+from workup.intake.schema import (
+    CONTEXT_CATEGORIES,
+    ContextFile,
+    RegionsFile,
+    Strict,
+    ValuesFile,
+    compiles,
+    date_context,
+    expand,
+)
+
+__all__ = [
+    "CONTEXT_CATEGORIES", "LAYERS", "PRIOR_SURGERY_FACT", "REGIONS", "REGION_RANKS", "RULE_FILES",
+    "Combination", "ContextSpec", "Lexicon", "RegionCues", "SurgerySpec", "TargetSpec", "ValuesFile",
+    "build_lexicon", "date_context", "expand", "load_lexicon", "rule_files",
+]
 
 RULE_FILES = ("targets.yaml", "context.yaml", "values.yaml", "regions.yaml")
 REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body": 5}
@@ -27,201 +43,10 @@ REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 # the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
 PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
 LAYERS = ("main", "course", "value")
-CONTEXT_CATEGORIES = (
-    "NEGATED_EXISTENCE",
-    "POSSIBLE_EXISTENCE",
-    "HISTORICAL",
-    "HYPOTHETICAL",
-    "FAMILY",
-    "TERMINATE",
-    "PSEUDO",
-    "NEGATION_STOP",
-    "AFFIRMATIVE",
-)
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
     "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples",
 })
-
-
-# --------------------------------------------------------------------- schemas
-
-
-def _compiles(pattern: str) -> str:
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as e:
-        raise ValueError(f"bad regular expression: {e}") from None
-    return pattern
-
-
-Regex = Annotated[str, AfterValidator(_compiles)]
-SpineRegion = Literal["cervical", "thoracic", "lumbar"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegionWords(_Strict):
-    """Words that name one region."""
-
-    region: SpineRegion
-    pattern: Regex
-
-
-class LevelCue(_Strict):
-    """A vertebral level: the pattern (group 1 and 2 are level letters) and each letter's region."""
-
-    pattern: Regex
-    letters: dict[Annotated[str, Field(pattern=r"^[a-z]$")], SpineRegion]
-
-    @model_validator(mode="after")
-    def _two_letter_groups(self) -> "LevelCue":
-        if re.compile(self.pattern).groups < 2:
-            raise ValueError("the level pattern needs two groups: the first and the second level's letter")
-        return self
-
-
-class UnnamedSurgery(_Strict):
-    """Regions of a surgery mention that names none."""
-
-    back: Regex
-    back_regions: list[SpineRegion]
-    back_negated_regions: list[SpineRegion]
-    negated_regions: list[SpineRegion]
-
-
-class RegionsFile(_Strict):
-    """``regions.yaml``: the words that name a spinal region."""
-
-    schema_version: Literal[1]
-    words: list[RegionWords] = Field(min_length=1)
-    level: LevelCue
-    limbs: list[RegionWords]
-    unnamed_surgery: UnnamedSurgery
-
-
-class ContextRule(_Strict):
-    """One group of ConText cues of one category and direction."""
-
-    category: Literal[CONTEXT_CATEGORIES]  # type: ignore[valid-type]
-    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
-    max_scope: int | None = Field(default=None, ge=1)
-    literals: list[str] = Field(min_length=1)
-
-
-class ScopeDefault(_Strict):
-    max_scope: int | None = Field(default=None, ge=1)
-
-
-class ListCues(_Strict):
-    """Words that carry a negation along a list of findings."""
-
-    glue: list[str] = Field(min_length=1)
-    goes_on: list[str] = Field(min_length=1)
-
-
-class ContextFile(_Strict):
-    """``context.yaml``: ConText cues and list words."""
-
-    schema_version: Literal[1]
-    defaults: dict[Literal[CONTEXT_CATEGORIES], ScopeDefault] = Field(default_factory=dict)  # type: ignore[valid-type]
-    rules: list[ContextRule]
-    lists: ListCues
-
-
-class SexCues(_Strict):
-    male: Regex
-    female: Regex
-    male_pronoun: Regex
-    female_pronoun: Regex
-
-
-class SurgeryDates(_Strict):
-    """How an absolute date of an operation is written, and the words that tie it to the operation."""
-
-    months: dict[str, Annotated[int, Field(ge=1, le=12)]] = Field(min_length=12)
-    forms: list[Regex] = Field(min_length=1)
-    end: Regex
-    levels: Regex
-    words: Regex
-    after_surgery: Regex
-    before_surgery: Regex
-
-    @model_validator(mode="after")
-    def _forms_name_their_parts(self) -> "SurgeryDates":
-        for i, f in enumerate(self.forms):
-            names = set(re.compile(f).groupindex)
-            if "year" not in names or not (names - {"year"}) <= {"month", "day", "first", "second"}:
-                raise ValueError(f"forms[{i}] must name a year group and only month, day, first, second besides")
-            if ("first" in names) != ("second" in names) or ("first" in names and ({"month", "day"} & names)):
-                raise ValueError(f"forms[{i}]: an all-numeric date names both first and second, and no month or day")
-        return self
-
-
-class ValuesFile(_Strict):
-    """``values.yaml``: value patterns (ages, sex, durations, dates) and their words."""
-
-    schema_version: Literal[1]
-    sex: SexCues
-    numbers: dict[str, float] = Field(min_length=1)
-    units_days: dict[str, float] = Field(min_length=1)
-    unit_words: Regex
-    vague_units: Regex
-    vague_counts: dict[str, float]
-    surgery_words: Regex
-    after_surgery: Regex
-    post_op_day: Regex
-    before_ago_surgery: Regex
-    right_after_surgery: Regex
-    ago: Regex
-    relative: dict[str, float]
-    therapy_words: Regex
-    after_therapy: Regex
-    before_therapy: Regex
-    skip_before: Regex
-    since_year: Regex
-    surgery_dates: SurgeryDates
-    choose: dict[str, Literal["least", "greatest", "latest", "first"]] = Field(default_factory=dict)
-    duration_facts: dict[Literal["symptom", "surgery", "conservative"], dict[str, float | bool | Literal["days"]]]
-
-    @model_validator(mode="after")
-    def _templates_compile(self) -> "ValuesFile":
-        for name in ("after_surgery", "before_ago_surgery", "right_after_surgery", "after_therapy", "before_therapy"):
-            _compiles(expand(self, getattr(self, name)))
-        if "year" not in re.compile(self.since_year).groupindex:
-            raise ValueError("since_year must name a year group")
-        for name in ("after_surgery", "before_surgery"):
-            pat = re.compile(date_context(self, getattr(self.surgery_dates, name)))
-            if not {"surg", "date"} <= set(pat.groupindex):
-                raise ValueError(f"surgery_dates.{name} must name a surg and a date group")
-        return self
-
-
-def expand(values: ValuesFile, pattern: str) -> str:
-    """A values pattern with its ``{SURG}`` / ``{THER}`` placeholders filled in."""
-    return pattern.replace("{SURG}", values.surgery_words).replace("{THER}", values.therapy_words)
-
-
-def date_context(values: ValuesFile, pattern: str) -> str:
-    """A surgery-date context pattern with ``{SURG}``, ``{DATE}``, ``{END}``, ``{LEVELS}`` filled in.
-
-    ``{DATE}`` is every date form at once, their named groups made plain (each date is parsed
-    again by the forms, one at a time).
-    """
-    sd = values.surgery_dates
-    months = "|".join(sorted((re.escape(m) for m in sd.months), key=len, reverse=True))
-    forms = [re.sub(r"\(\?P<\w+>", "(?:", f.replace("{MONTH}", f"(?:{months})")) for f in sd.forms]
-    return (
-        pattern.replace("{SURG}", f"(?:{values.surgery_words}|{sd.words})")
-        .replace("{DATE}", "(?:" + "|".join(forms) + ")")
-        .replace("{END}", sd.end)
-        .replace("{LEVELS}", sd.levels)
-    )
-
-
-# --------------------------------------------------------------------- loaded form
 
 
 @dataclass(frozen=True)
@@ -355,7 +180,7 @@ class _Problems:
             return None
         return data
 
-    def model(self, file: str, data: dict | None, model: type[_Strict]) -> Any:
+    def model(self, file: str, data: dict | None, model: type[Strict]) -> Any:
         if data is None:
             return None
         try:
@@ -398,7 +223,7 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) ->
         if unknown:
             problems.add(file, where, f"unknown key(s) {sorted(unknown)}")
         try:
-            _compiles(r.get("pattern", ""))
+            compiles(r.get("pattern", ""))
         except ValueError as e:
             problems.add(file, f"{where}.pattern", str(e))
         facts = dict(r.get("facts") or {})

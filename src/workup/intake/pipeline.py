@@ -72,8 +72,6 @@ class RegexTargets:
         self.rules = [(r, re.compile(r.pattern, re.IGNORECASE)) for r in rules]
 
     def __call__(self, doc: Any) -> list[Any]:
-        from spacy.tokens import Span
-
         text = doc.text
         out: list[Any] = []
         for rule, pat in self.rules:

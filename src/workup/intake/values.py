@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
 
-from workup.intake.lexicon import Lexicon, ValuesFile, date_context, expand
+from workup.intake.lexicon import Lexicon
+from workup.intake.schema import ValuesFile, date_context, expand
 
 _AGE_NUM = re.compile(r"\d{1,3}")
 
