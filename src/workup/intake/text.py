@@ -222,12 +222,13 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
                         col.add(fid, days if v == "days" else v, m)
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
+    unread_surgery: float | None = None
     if as_of is not None:
         for year, s, e in V.since_years(text, lex):
             if year <= as_of.year:
                 col.add("symptom_duration_days", float((as_of - date(year, 1, 1)).days), None,
                         Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
-        _surgery_dates(text, mentions, col, kb, lex, as_of)
+        unread_surgery = _surgery_dates(text, mentions, col, kb, lex, as_of)
 
     region = _pick_region(region_cues)
     if region is not None:
@@ -238,6 +239,12 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
         col.add("sex", sex[0], None, Evidence(text[sex[1] : sex[2]], sex[1], sex[2], Assertion.AFFIRMED, "text"))
 
     facts = _resolve(col, kb, lex)
+    since = facts.get("days_since_surgery")
+    if unread_surgery is not None and since is not None and float(since.value) > unread_surgery:  # type: ignore[arg-type]
+        # a more recent operation whose date could not be read one way: the time since the
+        # last surgery is unknown, not that of an older one
+        facts.pop("days_since_surgery")
+        facts.pop("surgery_date", None)
     for m in blanket:
         for fd in kb.facts.values():
             if fd.red_flag and fd.derive is None and fd.id not in facts:
@@ -320,7 +327,7 @@ _SURGERY_STATUSES = (Assertion.AFFIRMED, Assertion.HISTORICAL)
 
 def _surgery_dates(
     text: str, mentions: list[Mention], col: _Collector, kb: KnowledgeBase, lex: Lexicon, as_of: date
-) -> None:
+) -> float | None:
     """Time since an operation from its written date ("ACDF in March 2024"), as of ``as_of``.
 
     Only a date next to the words of an affirmed or historical surgery mention counts (not a
@@ -328,10 +335,16 @@ def _surgery_dates(
     a year gives the days since its last day, and only when no limit the knowledge base puts on
     ``days_since_surgery`` falls within the period (the reader does not guess which side of a
     limit the operation was); a full date also gives ``surgery_date``.
+
+    Returns:
+        the fewest days since surgery that a date it could not read may mean (0 for one still
+        running on ``as_of``), or None: a time since surgery longer than that may belong to an
+        older operation, and must not be given.
     """
     from workup.intake import values as V
 
     limits = _limits(kb, "days_since_surgery")
+    unread: float | None = None
     for d in V.surgery_dates(text, lex, as_of):
         m = next(
             (
@@ -342,13 +355,15 @@ def _surgery_dates(
         )
         if m is None or m.status not in _SURGERY_STATUSES:
             continue
-        least, most = float((as_of - d.last).days), float((as_of - d.first).days)
-        if any(least < limit <= most for limit in limits):
+        least, most = float(max(0, (as_of - d.last).days)), float((as_of - d.first).days)
+        if not d.certain or any(least < limit <= most for limit in limits):
+            unread = least if unread is None else min(unread, least)
             continue
         ev = Evidence(text[d.start : d.end], d.start, d.end, m.status, "text")
         col.add("days_since_surgery", least, None, ev)
         if d.first == d.last:
             col.add("surgery_date", d.first, None, ev)
+    return unread
 
 
 def _limits(kb: KnowledgeBase, fact: str) -> frozenset[float]:

@@ -167,8 +167,10 @@ def post_op_days(text: str, lexicon: Lexicon) -> list[tuple[float, int, int]]:
 class SurgeryDate:
     """An absolute date of an operation read from text: the first and last day it may mean.
 
-    ``first == last`` for a full date; a month or a year spans its days. ``surg_start`` /
-    ``surg_end`` locate the operation's words, ``start`` / ``end`` the whole phrase.
+    ``first == last`` for a full date; a month or a year spans its days; an all-numeric day and
+    month that could be read either way (04/05/2024) spans both readings and is not ``certain``,
+    nor is a period that has not ended before the consultation day ("in 2026" seen in 2026).
+    ``surg_start`` / ``surg_end`` locate the operation's words, ``start`` / ``end`` the phrase.
     """
 
     first: date
@@ -177,6 +179,7 @@ class SurgeryDate:
     end: int
     surg_start: int
     surg_end: int
+    certain: bool = True
 
 
 def since_years(text: str, lexicon: Lexicon) -> list[tuple[int, int, int]]:
@@ -185,11 +188,11 @@ def since_years(text: str, lexicon: Lexicon) -> list[tuple[int, int, int]]:
 
 
 def surgery_dates(text: str, lexicon: Lexicon, as_of: date) -> list[SurgeryDate]:
-    """Every absolute date of an operation in ``text`` that is over by ``as_of``.
+    """Every absolute date of an operation in ``text`` that may already have passed by ``as_of``.
 
-    A date is dropped, not guessed, when it cannot be read one way only: an all-numeric day and
-    month that could be either (04/05/2024), an impossible day, or a period that does not end
-    before ``as_of`` (a future date, or "in 2026" seen during 2026).
+    A date wholly after ``as_of`` (a planned operation) or impossible (31/02/2024) is left out;
+    one that cannot be read one way only is kept with ``certain=False``, so that the reader
+    can tell that an operation may have happened at some time in it, without dating it.
     """
     c = compiled(lexicon)
     out: list[SurgeryDate] = []
@@ -201,40 +204,50 @@ def surgery_dates(text: str, lexicon: Lexicon, as_of: date) -> list[SurgeryDate]
                 continue
             seen.add(span)
             period = _period(m.group("date"), c)
-            if period is None or period[1] >= as_of:
+            if period is None or period[0] > as_of:
                 continue
-            out.append(SurgeryDate(period[0], period[1], m.start(), m.end(), m.start("surg"), m.end("surg")))
+            first, last, one_reading = period
+            certain = one_reading and last < as_of
+            out.append(SurgeryDate(first, last, m.start(), m.end(), m.start("surg"), m.end("surg"), certain))
     out.sort(key=lambda d: (d.start, d.end))
     return out
 
 
-def _period(words: str, c: _Compiled) -> tuple[date, date] | None:
-    """The first and last day a date's words may mean, or None when they are ambiguous."""
+def _period(words: str, c: _Compiled) -> tuple[date, date, bool] | None:
+    """The first and last day a date's words may mean, and whether they have one reading only.
+
+    None when the words are no date (an impossible day or month).
+    """
     for form in c.date_forms:
         m = form.fullmatch(words.strip())
         if m is None:
             continue
         parts = m.groupdict()
         year = int(parts["year"])
-        day_s, month_s = parts.get("day"), parts.get("month")
         if parts.get("first") is not None:
             a, b = int(parts["first"]), int(parts["second"])
-            if a != b and a <= 12 and b <= 12:
-                return None  # 04/05/2024: April 5 or 4 May
-            month_s, day_s = (str(b), str(a)) if a > 12 else (str(a), str(b))
+            readings = [d for d in (_day(year, a, b), _day(year, b, a)) if d is not None]
+            if not readings:
+                return None
+            # 04/05/2024 is April 5 or 4 May; 13/05/2024 only 13 May; 05/05/2024 either way the same
+            return min(readings), max(readings), len(set(readings)) == 1
+        month_s, day_s = parts.get("month"), parts.get("day")
         if month_s is None:
-            return date(year, 1, 1), date(year, 12, 31)
+            return date(year, 1, 1), date(year, 12, 31), True
         month = int(month_s) if month_s.isdigit() else c.months.get(month_s.lower().rstrip("."))
         if month is None or not 1 <= month <= 12:
             return None
-        last_day = monthrange(year, month)[1]
         if day_s is None:
-            return date(year, month, 1), date(year, month, last_day)
-        day = int(day_s)
-        if not 1 <= day <= last_day:
-            return None
-        return date(year, month, day), date(year, month, day)
+            return date(year, month, 1), date(year, month, monthrange(year, month)[1]), True
+        d = _day(year, month, int(day_s))
+        return (d, d, True) if d is not None else None
     return None
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    if not 1 <= month <= 12 or not 1 <= day <= monthrange(year, month)[1]:
+        return None
+    return date(year, month, day)
 
 
 def age_of(words: str) -> float | None:
