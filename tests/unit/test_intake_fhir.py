@@ -134,3 +134,80 @@ def test_invalid_bundle_is_a_clear_intake_error(bad):
         facts_from_bundle(bad, KB)
     assert e.value.code.startswith("IN24")
     assert e.value.message
+
+
+# Memos: validated resources and text readings are reused, never changing the answer.
+
+
+def _uncached(bundle, kb=KB, as_of=AS_OF):
+    """facts_from_bundle with both memos emptied first."""
+    from workup.intake import fhir
+
+    fhir._RESOURCES._memo.clear()
+    fhir._text_memo.clear()
+    return facts_from_bundle(copy.deepcopy(bundle), kb, as_of)
+
+
+def test_a_repeated_bundle_reuses_its_resources_and_reading_with_the_same_facts(monkeypatch):
+    import fhir.resources.R4B as r4b
+
+    from workup.intake import fhir, text
+
+    first = _uncached(BUNDLE)
+    reads, built = [], []
+    real_read, real_class = text.read, r4b.get_fhir_model_class
+    monkeypatch.setattr(text, "read", lambda *a, **kw: reads.append(a[0]) or real_read(*a, **kw))
+    monkeypatch.setattr(r4b, "get_fhir_model_class", lambda name: built.append(name) or real_class(name))
+    again = facts_from_bundle(copy.deepcopy(BUNDLE), KB, AS_OF)
+    assert again[0].to_list() == first[0].to_list() and again[1] == first[1]
+    assert reads == [] and built == []  # read and validated once, on the first call
+    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"])
+
+
+def test_a_changed_resource_is_validated_again():
+    from workup.intake import fhir
+
+    _uncached(BUNDLE)
+    older = copy.deepcopy(BUNDLE)
+    older["entry"][0]["resource"]["birthDate"] = "1940-03-01"
+    facts, _ = facts_from_bundle(older, KB, AS_OF)
+    assert facts.value("age") == 86.0
+    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"]) + 1
+
+
+@pytest.mark.parametrize("where", [0, 2])
+def test_an_invalid_resource_gets_the_same_error_whether_or_not_its_neighbours_are_memoised(where):
+    bad = copy.deepcopy(BUNDLE)
+    bad["entry"][where]["resource"]["id"] = 12  # an id must be a string
+    bad["entry"][where]["resource"]["meta"] = {"lastUpdated": "yesterday"}
+    with pytest.raises(IntakeError) as cold:
+        _uncached(bad)
+    facts_from_bundle(copy.deepcopy(BUNDLE), KB, AS_OF)  # every valid resource is now memoised
+    with pytest.raises(IntakeError) as warm:
+        facts_from_bundle(copy.deepcopy(bad), KB, AS_OF)
+    assert (warm.value.code, warm.value.message, warm.value.details) == (cold.value.code, cold.value.message, cold.value.details)
+    assert cold.value.code == "IN242" and any(str(where) in d["where"] for d in cold.value.details)
+
+
+def test_memoised_reading_is_per_knowledge_pack():
+    from workup.intake import fhir
+
+    _uncached(BUNDLE)
+    other = copy.copy(KB)  # another pack object: its reading must not come from KB's memo entry
+    before = len(fhir._text_memo)
+    facts_from_bundle(copy.deepcopy(BUNDLE), other, AS_OF)
+    assert len(fhir._text_memo) == before + 1
+
+
+def test_memos_are_bounded(monkeypatch):
+    from workup.intake import fhir
+
+    monkeypatch.setattr(fhir._RESOURCES, "size", 3)
+    monkeypatch.setattr(fhir, "_TEXT_MEMO_SIZE", 2)
+    _uncached(BUNDLE)
+    for year in range(1950, 1960):
+        b = copy.deepcopy(BUNDLE)
+        b["entry"][0]["resource"]["birthDate"] = f"{year}-01-01"
+        b["entry"][2]["resource"]["code"]["text"] = f"Lumbar laminectomy in {year}"
+        facts_from_bundle(b, KB, AS_OF)
+    assert len(fhir._RESOURCES._memo) == 3 and len(fhir._text_memo) == 2

@@ -19,6 +19,8 @@ sandbox omits it). Anything else invalid is an :class:`IntakeError` naming the p
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
@@ -114,6 +116,8 @@ def _parse(bundle: Any) -> Any:
     from fhir.resources.R4B.bundle import Bundle
     from pydantic import ValidationError
 
+    if isinstance(data.get("entry"), list):
+        data["entry"] = [_with_parsed_resource(e) for e in data["entry"]]
     try:
         return Bundle.model_validate(data)
     except ValidationError as e:
@@ -121,6 +125,66 @@ def _parse(bundle: Any) -> Any:
         raise IntakeError(f"not a valid FHIR R4 Bundle ({e.error_count()} problem(s))", code="IN242", details=details) from None
     except (TypeError, ValueError, KeyError) as e:
         raise IntakeError(f"not a valid FHIR R4 Bundle: {e}", code="IN242") from None
+
+
+class _Resources:
+    """Validated FHIR resources by their canonical JSON (a bounded, least-recently-used memo).
+
+    Validating a resource is a pure function of its JSON, and the same Patient, Conditions
+    and Procedures come back on every call about the same patient (order-select, then
+    order-sign, then the next order). fhir.resources builds each resource in ~0.1-0.3 ms;
+    a hit costs one canonical serialisation. The Bundle is still validated around the
+    resources, which fhir.resources accepts as already-built models. Resources stay in
+    the worker's memory only, never on disk or in logs.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._memo: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, resource: dict) -> Any:
+        """The validated model of ``resource``; the dict itself when it cannot be validated alone.
+
+        A resource that fails validation is left as it is, so the Bundle's validation
+        reports the problem exactly where it always did.
+        """
+        import orjson
+        from fhir.resources.R4B import get_fhir_model_class
+        from pydantic import ValidationError
+
+        try:
+            key = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, ValueError):  # e.g. an integer beyond 64 bits: validate it with the Bundle
+            return resource
+        if len(key) > _MAX_MEMO_CHARS:  # a large resource is validated with the Bundle, not kept
+            return resource
+        with self._lock:
+            model = self._memo.get(key)
+            if model is not None:
+                self._memo.move_to_end(key)
+                return model
+        try:
+            model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        except (ValidationError, ValueError, TypeError, KeyError):
+            return resource
+        with self._lock:
+            self._memo[key] = model
+            while len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+        return model
+
+
+_RESOURCES = _Resources()
+
+
+def _with_parsed_resource(entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    resource = entry.get("resource")
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        return entry
+    return {**entry, "resource": _RESOURCES.get(resource)}
 
 
 def _patient(r: Any, src: str, as_of: date | None) -> list[Fact]:
@@ -225,8 +289,6 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
             ev = tuple(Evidence(e.text, assertion=e.assertion, source=f"{src.get(e.source.split(':', 1)[1], 'fhir')} ({e.source})") for e in f.evidence)
             cands.setdefault(f.id, []).append(Fact(f.id, f.value, FactOrigin.FHIR, ev))
     if segments:
-        from workup.intake.text import read
-
         text = ""
         bounds: list[tuple[int, int, str]] = []
         for seg, src in segments:
@@ -234,8 +296,7 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
             start = len(text)
             text += seg + "\n\n"
             bounds.append((start, start + len(seg), src))
-        reading = read(text, kb)
-        for f in reading.facts.values():
+        for f in _text_facts(text, kb):
             ev = tuple(Evidence(e.text, e.start, e.end, e.assertion, _source(e.start, bounds)) for e in f.evidence)
             cands.setdefault(f.id, []).append(Fact(f.id, f.value, FactOrigin.FHIR, ev))
     for f in given:
@@ -251,6 +312,37 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
         ev = tuple(e for f in fs if f.value == value for e in f.evidence)
         out.append(Fact(fid, value, FactOrigin.FHIR, ev))
     return Facts(out)
+
+
+_TEXT_MEMO_SIZE = 1024
+_MAX_MEMO_CHARS = 16_000  # longer texts and resources are read every time, not kept in memory
+_text_memo: OrderedDict[tuple[int, str], tuple[KnowledgeBase, tuple[Fact, ...]]] = OrderedDict()
+_text_lock = threading.Lock()
+
+
+def _text_facts(text: str, kb: KnowledgeBase) -> tuple[Fact, ...]:
+    """The facts the text reader finds in the Bundle's text (memoised per text and pack).
+
+    The same coded concepts, procedure names and notes come back on every call about the
+    same patient, and reading them costs ~1 ms of language pipeline; the reading is a
+    pure function of the text and the knowledge pack (facts are immutable).
+    """
+    from workup.intake.text import read
+
+    if len(text) > _MAX_MEMO_CHARS:
+        return tuple(read(text, kb).facts.values())
+    key = (id(kb), text)
+    with _text_lock:
+        hit = _text_memo.get(key)
+        if hit is not None and hit[0] is kb:
+            _text_memo.move_to_end(key)
+            return hit[1]
+    facts = tuple(read(text, kb).facts.values())
+    with _text_lock:
+        _text_memo[key] = (kb, facts)
+        while len(_text_memo) > _TEXT_MEMO_SIZE:
+            _text_memo.popitem(last=False)
+    return facts
 
 
 def _source(start: int | None, bounds: list[tuple[int, int, str]]) -> str:
