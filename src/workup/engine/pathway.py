@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
-from workup.engine.criteria import CriteriaEvaluator
+from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
 from workup.engine.rate import display_name
 from workup.kb.load import KnowledgeBase
-from workup.kb.schema import PathwayDef
+from workup.kb.schema import PathwayDef, ProcedureDef
 from workup.types import NextStep, StepKind, TraceEntry
 
 _KIND = {
@@ -46,6 +47,7 @@ def walk(
     cite: Callable[[list[str]], tuple[int, ...]],
 ) -> Walk:
     """Walk ``pathway`` for the facts in ``ev``; ``cite`` numbers citation ids."""
+    nodes = _compiled_nodes(kb, pathway)
     steps: list[NextStep] = []
     path: list[str] = []
     unknown: list[tuple[str, frozenset[str]]] = []
@@ -57,48 +59,78 @@ def walk(
         if nid in seen:
             continue
         seen.add(nid)
-        node = pathway.nodes[nid]
+        node = nodes[nid]
+        where = node.where
         path.append(nid)
-        if node.type == "decision":
+        if node.kind is None:  # decision
             nxt: str | None = None
             stopped = False
-            for i, t in enumerate(node.transitions):
-                o = ev.evaluate(t.when)
+            for i, (when, to) in enumerate(node.transitions):
+                o = ev.run(when)
                 if o.value is True:
-                    nxt = t.to
-                    trace.append(TraceEntry(f"pathway:{pathway.id}/{nid}", "taken", f"→ {t.to} because {', '.join(o.because)}"))
+                    nxt = to
+                    trace.append(TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}"))
                     break
                 if o.value is None:
                     unknown.append((nid, o.unknown))
-                    trace.append(TraceEntry(f"pathway:{pathway.id}/{nid}", "unknown", f"transition {i} → {t.to} needs {', '.join(sorted(o.unknown))}"))
+                    trace.append(TraceEntry(where, "unknown", f"transition {i} → {to} needs {', '.join(sorted(o.unknown))}"))
                     stopped = True
                     break
             if stopped:
                 continue
             if nxt is None:
                 nxt = node.else_
-                trace.append(TraceEntry(f"pathway:{pathway.id}/{nid}", "taken", f"→ {nxt} (else)"))
+                trace.append(TraceEntry(where, "taken", f"→ {nxt} (else)"))
             if nxt:
                 queue.append(nxt)
             continue
-        if node.type == "end":
-            trace.append(TraceEntry(f"pathway:{pathway.id}/{nid}", "emitted", "end of pathway"))
+        if node.kind == "end":
+            trace.append(TraceEntry(where, "emitted", "end of pathway"))
             continue
         ref = pid = None
-        if node.procedure:
-            name, concrete = display_name(kb, kb.procedures[node.procedure], region)
+        if node.procedure is not None:
+            name, concrete = display_name(kb, node.procedure, region)
             ref, pid = name, concrete.id
-        steps.append(
-            NextStep(
-                kind=_KIND[node.type],
-                text=node.text,
-                node_id=nid,
-                citations=cite(node.citations),
-                reference_name=ref,
-                procedure_id=pid,
-                urgency=node.urgency,
-            )
-        )
-        trace.append(TraceEntry(f"pathway:{pathway.id}/{nid}", "emitted", node.type + (f" {ref}" if ref else "")))
+        steps.append(NextStep(node.kind, node.text, nid, cite(node.citations), ref, pid, node.urgency))
+        trace.append(TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")))
         queue.extend(node.then)
     return Walk(tuple(steps), tuple(path), tuple(unknown), tuple(trace))
+
+
+class _Node(NamedTuple):
+    """A pathway node as the walk uses it: criteria compiled, names resolved (per pack, once)."""
+
+    where: str  # trace node name, "pathway:<id>/<node>"
+    kind: StepKind | Literal["end"] | None  # None for a decision node
+    action: str  # the node's type as written in the pack
+    transitions: tuple[tuple[Compiled, str], ...]
+    else_: str | None
+    then: tuple[str, ...]
+    text: str
+    citations: list[str]
+    procedure: ProcedureDef | None
+    urgency: str | None
+
+
+def _compiled_nodes(kb: KnowledgeBase, pathway: PathwayDef) -> dict[str, _Node]:
+    per_pathway: dict[str, tuple[PathwayDef, dict[str, _Node]]] = kb.cache.setdefault("pathway-nodes", {})
+    hit = per_pathway.get(pathway.id)
+    if hit is not None and hit[0] is pathway:
+        return hit[1]
+    nodes = {
+        nid: _Node(
+            where=f"pathway:{pathway.id}/{nid}",
+            kind=None if n.type == "decision" else ("end" if n.type == "end" else _KIND[n.type]),
+            action=n.type,
+            transitions=tuple((compiled(kb, t.when), t.to) for t in n.transitions),
+            else_=n.else_,
+            then=tuple(n.then),
+            text=n.text,
+            citations=n.citations,
+            procedure=kb.procedures[n.procedure] if n.procedure else None,
+            urgency=n.urgency,
+        )
+        for nid, n in pathway.nodes.items()
+    }
+    per_pathway[pathway.id] = (pathway, nodes)
+    return nodes
