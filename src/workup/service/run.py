@@ -19,6 +19,7 @@ import time
 
 from workup.service.app import INSECURE_BANNER, create_app
 from workup.service.config import Settings, get_settings
+from workup.service.protocol import PROTOCOL
 
 MAX_DEFAULT_WORKERS = 8
 SWITCH_INTERVAL = 0.0005  # seconds; see worker_app
@@ -131,7 +132,7 @@ def serve(host: str | None = None, port: int | None = None, dev_insecure: bool =
         os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     uvicorn.run(
         "workup.service.run:worker_app", factory=True, workers=n,
-        host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info",
+        host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info", http=PROTOCOL,
     )
 
 
@@ -189,7 +190,7 @@ def _serve_reuse_port(settings: Settings, n: int) -> None:
         raise SystemExit(3)
     config = uvicorn.Config(
         "workup.service.run:worker_app", factory=True, workers=n,
-        host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info",
+        host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info", http=PROTOCOL,
     )
     sys.stderr.write(f"workup serve: listening on {settings.host}:{settings.port}, one socket per worker (SO_REUSEPORT)\n")
     Multiprocess(config, sockets=[ReusePortListener(settings.host, settings.port)]).run()
