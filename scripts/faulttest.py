@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         port = loadtest.free_port()
         proc = loadtest.start_server(audit, port)
         try:
-            loadtest.wait_ready(port)
+            loadtest.wait_ready(port, proc=proc)
             res = asyncio.run(load_until_killed(port, path, body, args.concurrency, kill_after, proc))
             proc.wait(timeout=10)
         finally:
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         port2 = loadtest.free_port()
         proc2 = loadtest.start_server(audit, port2)
         try:
-            loadtest.wait_ready(port2)
+            loadtest.wait_ready(port2, proc=proc2)
             after = asyncio.run(loadtest.run_load(port2, path, body, 20, 5, 30))
         finally:
             loadtest.stop_server(proc2)

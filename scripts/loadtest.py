@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,22 +40,44 @@ def free_port() -> int:
 
 
 def start_server(audit_path: Path, port: int, extra_env: dict | None = None) -> subprocess.Popen:
-    """Start the service in its own process (we keep its pid; nothing else is ever signalled)."""
+    """Start the service in its own process (we keep its pid; nothing else is ever signalled).
+
+    Its log (start-up lines only: no requests are logged) goes to a file beside the audit
+    log, which :func:`wait_ready` reads to know when every worker is serving.
+    """
     env = {**os.environ, "WORKUP_AUDIT_PATH": str(audit_path), **(extra_env or {})}
     cmd = [sys.executable, "-m", "workup.cli", "serve", "--dev-insecure", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log_path = Path(str(audit_path) + f".{port}.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    proc.log_path = log_path  # type: ignore[attr-defined]
+    return proc
 
 
-def wait_ready(port: int, timeout: float = 60.0) -> None:
+def wait_ready(port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until /healthz answers and, given the server process, until every worker has started.
+
+    With one listening socket per worker, connections made while a worker is still
+    starting all go to the others: a load run must not begin before every worker listens.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200 and _all_workers_up(proc):
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     raise SystemExit(f"server on port {port} did not become ready in {timeout:.0f}s")
+
+
+def _all_workers_up(proc: subprocess.Popen | None) -> bool:
+    log_path = getattr(proc, "log_path", None)
+    if log_path is None:
+        return True
+    text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+    m = re.search(r"workup serve: (\d+) worker processes", text)
+    return text.count("Application startup complete") >= (int(m.group(1)) if m else 1)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -92,12 +115,23 @@ def request_for(kind: str) -> tuple[str, dict]:
 
 
 class Reply:
-    """A parsed HTTP/1.1 response: status, lower-case headers, body."""
+    """A parsed HTTP/1.1 response: status, head (headers parsed when asked for), body."""
 
-    __slots__ = ("status", "headers", "body")
+    __slots__ = ("status", "head", "body", "_headers")
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
+    def __init__(self, status: int, head: bytes, body: bytes) -> None:
+        self.status, self.head, self.body, self._headers = status, head, body, None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-case header names → values."""
+        if self._headers is None:
+            self._headers = {}
+            for line in self.head.decode("latin-1").split("\r\n")[1:]:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    self._headers[k.strip().lower()] = v.strip()
+        return self._headers
 
 
 def consult_id_of(reply: Reply) -> str | None:
@@ -114,19 +148,16 @@ def consult_id_of(reply: Reply) -> str | None:
     return None
 
 
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.I)
+
+
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> Reply:
     writer.write(request)
-    await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-    body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return Reply(status, headers, body)
+    status = int(head[9:12])  # "HTTP/1.1 200 OK"
+    m = _CONTENT_LENGTH.search(head)
+    body = await reader.readexactly(int(m.group(1)) if m else 0)
+    return Reply(status, head, body)
 
 
 async def run_load(port: int, path: str, body: dict, total: int, concurrency: int, max_seconds: float,
@@ -205,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
         proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
         try:
-            wait_ready(port)
+            wait_ready(port, proc=proc)
             asyncio.run(run_load(port, path, body, min(200, total), args.concurrency, args.max_seconds))  # warm-up
             res = asyncio.run(run_load(port, path, body, total, args.concurrency, args.max_seconds))
         finally:
