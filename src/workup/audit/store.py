@@ -51,6 +51,8 @@ from workup.audit.record import CONSULTATION_FIELDS, FEEDBACK_FIELDS
 from workup.errors import ServiceError
 
 _JSON_FIELDS = {"order_codes", "ratings", "cards", "accepted_suggestions"}
+# json.dumps(x, ensure_ascii=False, sort_keys=True), without building an encoder per call
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 metadata = MetaData()
 consultations = Table(
@@ -178,7 +180,7 @@ class GroupWriter:
         self.max_batch = max_batch
         self.lock = lock if lock is not None else contextlib.nullcontext()
         self.multirow = engine.dialect.name == "sqlite"
-        self.queue: queue.Queue[_Pending | None] = queue.Queue()
+        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()  # C-level put: cheap on the event loop
         self.thread = threading.Thread(target=self._run, name="workup-audit-writer", daemon=True)
         self.thread.start()
 
@@ -362,8 +364,7 @@ class AuditStore:
 
     @staticmethod
     def _consultation_rows(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        row = {k: (json.dumps(record[k], ensure_ascii=False, sort_keys=True) if k in _JSON_FIELDS else record[k])
-               for k in CONSULTATION_FIELDS}
+        row = {k: (_RECORD_JSON.encode(record[k]) if k in _JSON_FIELDS else record[k]) for k in CONSULTATION_FIELDS}
         card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
         return row, card_rows
 
