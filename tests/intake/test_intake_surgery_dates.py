@@ -121,3 +121,9 @@ def test_written_surgery_date_reaches_the_pathway(case):
         assert not any(_step_matches(s, bad) for s in steps), (bad, steps)
     for fid in case.get("expect_missing", []):
         assert fid in [m.fact for m in rec.missing_facts], rec.missing_facts
+
+
+def test_a_time_since_surgery_hidden_by_an_unread_date_is_not_listed_as_read():
+    r = read("Two years after ACDF; L4-5 fusion 04/05/2026, back pain.", KB, AS_OF)
+    assert "days_since_surgery" not in r.facts
+    assert not [i for i in r.to_list() if i["fact"] in ("days_since_surgery", "surgery_date")]

@@ -243,8 +243,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     if unread_surgery is not None and since is not None and float(since.value) > unread_surgery:  # type: ignore[arg-type]
         # a more recent operation whose date could not be read one way: the time since the
         # last surgery is unknown, not that of an older one
-        facts.pop("days_since_surgery")
-        facts.pop("surgery_date", None)
+        for fid in ("days_since_surgery", "surgery_date"):
+            facts.pop(fid, None)
+            col.values.pop(fid, None)  # nor listed as read
     for m in blanket:
         for fd in kb.facts.values():
             if fd.red_flag and fd.derive is None and fd.id not in facts:
