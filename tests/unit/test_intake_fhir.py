@@ -145,6 +145,7 @@ def _uncached(bundle, kb=KB, as_of=AS_OF):
 
     fhir._RESOURCES._memo.clear()
     fhir._text_memo.clear()
+    fhir._bundle_memo.clear()
     return facts_from_bundle(copy.deepcopy(bundle), kb, as_of)
 
 
@@ -161,7 +162,23 @@ def test_a_repeated_bundle_reuses_its_resources_and_reading_with_the_same_facts(
     again = facts_from_bundle(copy.deepcopy(BUNDLE), KB, AS_OF)
     assert again[0].to_list() == first[0].to_list() and again[1] == first[1]
     assert reads == [] and built == []  # read and validated once, on the first call
-    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"])
+    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"]) and len(fhir._bundle_memo) == 1
+
+
+def test_a_bundle_with_more_than_resources_is_validated_whole_each_time_around_memoised_resources():
+    from workup.intake import fhir
+
+    first = _uncached(BUNDLE)
+    fuller = copy.deepcopy(BUNDLE)
+    fuller["id"] = "b1"
+    fuller["entry"][0]["fullUrl"] = "urn:uuid:5f0c1a52-8a0e-4a52-9a57-5a3e1f1f0001"
+    again = facts_from_bundle(fuller, KB, AS_OF)
+    assert again[0].to_list() == first[0].to_list()
+    assert len(fhir._bundle_memo) == 1 and len(fhir._RESOURCES._memo) == len(BUNDLE["entry"])
+    fuller["timestamp"] = "not a time"
+    with pytest.raises(IntakeError) as e:
+        facts_from_bundle(fuller, KB, AS_OF)
+    assert e.value.code == "IN242" and e.value.details[0]["where"] == "timestamp"
 
 
 def test_a_changed_resource_is_validated_again():
@@ -204,10 +221,11 @@ def test_memos_are_bounded(monkeypatch):
 
     monkeypatch.setattr(fhir._RESOURCES, "size", 3)
     monkeypatch.setattr(fhir, "_TEXT_MEMO_SIZE", 2)
+    monkeypatch.setattr(fhir, "_BUNDLE_MEMO_SIZE", 2)
     _uncached(BUNDLE)
     for year in range(1950, 1960):
         b = copy.deepcopy(BUNDLE)
         b["entry"][0]["resource"]["birthDate"] = f"{year}-01-01"
         b["entry"][2]["resource"]["code"]["text"] = f"Lumbar laminectomy in {year}"
         facts_from_bundle(b, KB, AS_OF)
-    assert len(fhir._RESOURCES._memo) == 3 and len(fhir._text_memo) == 2
+    assert len(fhir._RESOURCES._memo) == 3 and len(fhir._text_memo) == 2 and len(fhir._bundle_memo) == 2

@@ -116,10 +116,23 @@ def _parse(bundle: Any) -> Any:
     from fhir.resources.R4B.bundle import Bundle
     from pydantic import ValidationError
 
+    key = _bundle_key(data)
+    if key is not None:
+        with _text_lock:
+            hit = _bundle_memo.get(key)
+            if hit is not None:
+                _bundle_memo.move_to_end(key)
+                return hit
     if isinstance(data.get("entry"), list):
         data["entry"] = [_with_parsed_resource(e) for e in data["entry"]]
     try:
-        return Bundle.model_validate(data)
+        parsed = Bundle.model_validate(data)
+        if key is not None:
+            with _text_lock:
+                _bundle_memo[key] = parsed
+                while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
+                    _bundle_memo.popitem(last=False)
+        return parsed
     except ValidationError as e:
         details = [{"where": ".".join(str(p) for p in err.get("loc", ())), "message": str(err.get("msg", ""))} for err in e.errors()[:20]]
         raise IntakeError(f"not a valid FHIR R4 Bundle ({e.error_count()} problem(s))", code="IN242", details=details) from None
@@ -176,6 +189,31 @@ class _Resources:
 
 
 _RESOURCES = _Resources()
+
+
+_BUNDLE_MEMO_SIZE = 256
+_bundle_memo: OrderedDict[bytes, Any] = OrderedDict()
+
+
+def _bundle_key(data: dict) -> bytes | None:
+    """The canonical JSON of a plain Bundle (type and resource entries only), else None.
+
+    Such a Bundle (the one a CDS call is read from) is memoised whole: building the Bundle
+    and entry models costs as much as the resources. Anything else in the Bundle is
+    validated every time.
+    """
+    import orjson
+
+    entries = data.get("entry")
+    if set(data) - {"resourceType", "type", "entry"} or not isinstance(entries, list):
+        return None
+    if not all(isinstance(e, dict) and set(e) == {"resource"} for e in entries):
+        return None
+    try:
+        key = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, ValueError):
+        return None
+    return key if len(key) <= 4 * _MAX_MEMO_CHARS else None
 
 
 def _with_parsed_resource(entry: Any) -> Any:
