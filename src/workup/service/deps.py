@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -42,7 +41,13 @@ def new_uuid() -> str:
     global _rng
     if _rng is None:
         _rng = random.Random(os.urandom(32))
-    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
+    # what str(uuid.UUID(int=n, version=4)) writes, without building the UUID object
+    h = "%032x" % ((_rng.getrandbits(128) & _CLEAR) | _SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # variant and version bits
+_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
 
 
 def _reseed_after_fork() -> None:

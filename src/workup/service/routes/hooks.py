@@ -18,6 +18,21 @@ router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
 log = logging.getLogger("workup.service")
 
 
+_LABELS: dict[int, tuple[object, Labels]] = {}
+
+
+def _labels(kb) -> Labels:
+    """The fact labels and units of a knowledge pack, built once per pack (renderers only read them)."""
+    hit = _LABELS.get(id(kb))
+    if hit is None or hit[0] is not kb:
+        hit = (kb, Labels({fid: fd.label for fid, fd in kb.facts.items()},
+                          {fid: fd.unit for fid, fd in kb.facts.items() if fd.unit}))
+        _LABELS[id(kb)] = hit
+        while len(_LABELS) > 8:  # tests build a few packs; a server has one
+            del _LABELS[next(iter(_LABELS))]
+    return hit[1]
+
+
 def _service(service_id: str) -> dict:
     s = SERVICES.get(service_id)
     if s is None:
@@ -45,8 +60,7 @@ async def cds_response_for(st: State, service_id: str, body: HookRequest) -> Res
     pairs = advise(st.kb, body.hook, context, body.prefetch, now.date(),
                    require_patient=st.settings.require_patient_prefetch)
     consult_id = f"urn:uuid:{st.new_id()}"
-    labels = Labels({fid: fd.label for fid, fd in st.kb.facts.items()},
-                    {fid: fd.unit for fid, fd in st.kb.facts.items() if fd.unit})
+    labels = _labels(st.kb)
     source = Source(f"{st.settings.source_label} (content {st.kb.version})", st.settings.source_url)
     resp = cds_response([a for _o, a in pairs], labels, source, consult_id, st.new_id,
                         gcode=st.settings.qcdsm_gcode, mirror=st.settings.mirror_system_actions)
