@@ -41,13 +41,20 @@ def test_a_worker_builds_the_language_pipeline_before_serving(tmp_path, monkeypa
     run.get_settings.cache_clear()
     import gc
 
+    import sys
+
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
     try:
         app = run.worker_app()
         assert pipeline._PIPELINE is not None
         assert app.state.workup.store.url.endswith("a.sqlite3")
+        # tuned for serving: rare young collections, a short GIL switch interval for the audit writer
+        assert gc.get_threshold() == run.GC_THRESHOLDS and sys.getswitchinterval() == run.SWITCH_INTERVAL
         app.state.workup.store.close()
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
         run.get_settings.cache_clear()
 
 
