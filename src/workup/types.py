@@ -210,17 +210,26 @@ class RatedProcedure:
     rrl: Radiation
     rrl_rank: int  # 0 for none, 1..5 by level; 99 when unknown ("varies")
     modality: str
+    # The engine builds one per pack, variant and region and every document lists it: its
+    # dict is built once and copied (never shared, so a caller may change its copy).
+    _dict: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {
-            "id": self.procedure_id,
-            "name": self.name,
-            "reference_name": self.reference_name,
-            "rating": self.rating,
-            "category": self.category._value_,
-            "rrl": self.rrl.to_dict(),
-            "modality": self.modality,
-        }
+        d = self._dict
+        if d is None:
+            d = {
+                "id": self.procedure_id,
+                "name": self.name,
+                "reference_name": self.reference_name,
+                "rating": self.rating,
+                "category": self.category._value_,
+                "rrl": self.rrl.to_dict(),
+                "modality": self.modality,
+            }
+            object.__setattr__(self, "_dict", d)
+        out = d.copy()
+        out["rrl"] = d["rrl"].copy()
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +277,15 @@ class Assumption:
     text: str
     label: str = ""
     group: str = ""
+    # One per pack and fact, listed by most documents: its dict is built once and copied.
+    _dict: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {"fact": self.fact, "value": self.value, "text": self.text, "label": self.label, "group": self.group}
+        d = self._dict
+        if d is None:
+            d = {"fact": self.fact, "value": self.value, "text": self.text, "label": self.label, "group": self.group}
+            object.__setattr__(self, "_dict", d)
+        return d.copy()
 
 
 @dataclass(frozen=True, slots=True)
