@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.requests import Request
 
 from workup.errors import WorkupError
@@ -93,8 +92,10 @@ def _validated(body: bytes, target: str | None) -> Any:
     if not body:
         return None
     try:
-        data = json.loads(body)  # as Starlette's Request.json(), which FastAPI uses
-    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8/16/32
+        # as Starlette's Request.json(), which FastAPI uses (orjson would read an integer
+        # beyond 64 bits as a float)
+        data = json.loads(body)
+    except Exception:  # malformed, not UTF-8/16/32, nested too deep (RecursionError): FastAPI's to answer
         return None
     if target is None:
         from workup.service.routes.api import RecommendRequest as Model
@@ -102,7 +103,7 @@ def _validated(body: bytes, target: str | None) -> Any:
         from workup.service.cds import HookRequest as Model
     try:
         return Model.model_validate(data, from_attributes=True)
-    except ValidationError:
+    except Exception:  # ValidationError, or anything unforeseen: FastAPI's to answer
         return None
 
 
