@@ -98,10 +98,32 @@ def _hold_writer(store: AuditStore):
     return release, t
 
 
-def test_concurrent_consultations_are_committed_in_one_batch_of_multirow_inserts(tmp_path):
+def _postgres_store() -> AuditStore:
+    pytest.importorskip("psycopg")
+    from sqlalchemy import create_engine, text
+
+    try:
+        eng = create_engine(POSTGRES_URL)
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+    except Exception as e:  # no server: skip, CI starts one with scripts/ci/setup-postgres.sh
+        pytest.skip(f"PostgreSQL not available at {POSTGRES_URL.split('@')[-1]}: {type(e).__name__}")
+    return AuditStore(POSTGRES_URL)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _store_for(backend: str, tmp_path) -> AuditStore:
+    return AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}") if backend == "sqlite" else _postgres_store()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_consultations_are_committed_in_one_batch_of_multirow_inserts(tmp_path, backend):
     import asyncio
 
-    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    store = _store_for(backend, tmp_path)
     records = [_record() for _ in range(150)]  # more than one multi-row INSERT (64 rows) per table
 
     async def go():
@@ -121,12 +143,13 @@ def test_concurrent_consultations_are_committed_in_one_batch_of_multirow_inserts
     store.close()
 
 
-def test_a_failed_batch_acknowledges_none_of_its_consultations(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failed_batch_acknowledges_none_of_its_consultations(tmp_path, backend):
     import asyncio
 
     from sqlalchemy.exc import IntegrityError
 
-    store = AuditStore(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    store = _store_for(backend, tmp_path)
     a, b = _record(), _record()
     dup = dict(_record(), consult_id=a["consult_id"])  # same id twice: the batch cannot commit
 
