@@ -54,7 +54,25 @@ def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None)
     Raises:
         IntakeError: the input is not a valid FHIR R4 Bundle.
     """
-    parsed = _parse(bundle)
+    data = _checked(bundle)
+    key = _bundle_key(data)
+    if key is not None:  # the same Bundle read before, on the same date with the same pack
+        memo_key = (key, id(kb), as_of)
+        with _text_lock:
+            hit = _bundle_memo.get(memo_key)
+            if hit is not None and hit[0] is kb:
+                _bundle_memo.move_to_end(memo_key)
+                return hit[1], list(hit[2])
+    facts, orders = _read(_parse(data), kb, as_of)
+    if key is not None:
+        with _text_lock:
+            _bundle_memo[memo_key] = (kb, facts, tuple(orders))
+            while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
+                _bundle_memo.popitem(last=False)
+    return facts, orders
+
+
+def _read(parsed: Any, kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, list[str]]:
     by_ref: dict[str, Any] = {}
     for e in parsed.entry or []:
         r = e.resource
@@ -104,7 +122,8 @@ def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None)
     return _combine(kb, codes, segments, given), orders
 
 
-def _parse(bundle: Any) -> Any:
+def _checked(bundle: Any) -> dict:
+    """The Bundle as a dict with its type (default ``collection``), after the cheap checks."""
     if not isinstance(bundle, dict):
         raise IntakeError("a FHIR Bundle must be a JSON object", code="IN240")
     if bundle.get("resourceType") != "Bundle":
@@ -113,26 +132,17 @@ def _parse(bundle: Any) -> Any:
     data.setdefault("type", "collection")
     if data["type"] not in _BUNDLE_TYPES:
         raise IntakeError(f"unknown Bundle.type {data['type']!r}; expected one of {', '.join(sorted(_BUNDLE_TYPES))}", code="IN243")
+    return data
+
+
+def _parse(data: dict) -> Any:
     from fhir.resources.R4B.bundle import Bundle
     from pydantic import ValidationError
 
-    key = _bundle_key(data)
-    if key is not None:
-        with _text_lock:
-            hit = _bundle_memo.get(key)
-            if hit is not None:
-                _bundle_memo.move_to_end(key)
-                return hit
     if isinstance(data.get("entry"), list):
-        data["entry"] = [_with_parsed_resource(e) for e in data["entry"]]
+        data = {**data, "entry": [_with_parsed_resource(e) for e in data["entry"]]}
     try:
-        parsed = Bundle.model_validate(data)
-        if key is not None:
-            with _text_lock:
-                _bundle_memo[key] = parsed
-                while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
-                    _bundle_memo.popitem(last=False)
-        return parsed
+        return Bundle.model_validate(data)
     except ValidationError as e:
         details = [{"where": ".".join(str(p) for p in err.get("loc", ())), "message": str(err.get("msg", ""))} for err in e.errors()[:20]]
         raise IntakeError(f"not a valid FHIR R4 Bundle ({e.error_count()} problem(s))", code="IN242", details=details) from None
@@ -192,15 +202,16 @@ _RESOURCES = _Resources()
 
 
 _BUNDLE_MEMO_SIZE = 256
-_bundle_memo: OrderedDict[bytes, Any] = OrderedDict()
+_bundle_memo: OrderedDict[tuple[bytes, int, date | None], tuple[KnowledgeBase, Facts, tuple[str, ...]]] = OrderedDict()
 
 
 def _bundle_key(data: dict) -> bytes | None:
     """The canonical JSON of a plain Bundle (type and resource entries only), else None.
 
-    Such a Bundle (the one a CDS call is read from) is memoised whole: building the Bundle
-    and entry models costs as much as the resources. Anything else in the Bundle is
-    validated every time.
+    What such a Bundle (the one a CDS call is read from) says is memoised whole, per pack
+    and consultation date: building the Bundle and entry models, looking up the codes and
+    placing the evidence cost as much again as the memoised resources and reading. Facts
+    are immutable. A Bundle with anything more is validated and read every time.
     """
     import orjson
 
