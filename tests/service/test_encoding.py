@@ -47,3 +47,22 @@ def test_the_seed_recommendation_document_is_byte_identical():
     doc = to_document(c.recommendation)
     assert json_bytes(doc) == dumps(doc).encode("utf-8")
     assert json.loads(json_bytes(doc))["status"] == doc["status"]
+
+
+@pytest.mark.parametrize("text, suspect", [
+    (b"[1e-5]", True), (b'{"x":-2.5e-7}', True), (b"3e-07", True), (b'{"a":[0,1e-9]}', True),
+    (b'{"x":null}', True), (b'{"x":0.00001}', True),
+    (b'"re-examine type-2"', False), (b'"00000000-0000-4000-8000-00000000000e-1"', False),
+    (b'"urn:uuid:5f0c1a52-8a0e-4a52-9a57-5a3e1f1f0001"', False), (b'"c5e-6"', False),
+])
+def test_only_numbers_written_unlike_dumps_are_suspect(text, suspect):
+    from workup.service.encoding import _suspect
+
+    assert _suspect(text) is suspect
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.uuids().map(str), min_size=1, max_size=8), st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=4))
+def test_uuids_next_to_floats_keep_the_bytes_of_dumps(ids, floats):
+    doc = {"ids": ids, "values": floats, "card": {"uuid": ids[0], "x": floats[0] if floats else 1e-7}}
+    assert json_bytes(doc) == dumps(doc).encode("utf-8")

@@ -32,7 +32,8 @@ def _plain(o: Any) -> bool:
     return True
 
 
-_DIGITS = frozenset(b"0123456789")
+_NUMBER_CHARS = frozenset(b"0123456789.")
+_VALUE_START = frozenset(b":,[")
 _EXPONENT = re.compile(rb"e-[0-9]")  # a literal prefix: the regex engine skips ahead to each "e-"
 
 
@@ -40,14 +41,21 @@ def _suspect(out: bytes) -> bool:
     """Whether orjson's output may hold a float written unlike ``dumps`` (a cheap scan).
 
     NaN and infinity come out as ``null``; floats under 1e-4 as ``0.0000…`` or ``2.5e-7``
-    (Python writes ``2.5e-07``). Text such as "re-examine" or "type-2" is told apart from
-    a number by the digits on both sides of ``e-``.
+    (Python writes ``2.5e-07``). An ``e-`` belongs to a number only when the digits before
+    it start a JSON value (after ``:``, ``,`` or ``[``, or a minus sign there): text such as
+    "re-examine" and UUIDs such as "…-4b3e-4…" or "…-0123e-4…" are not numbers.
     """
     if b"null" in out or b"0.0000" in out:
         return True
     for m in _EXPONENT.finditer(out):
-        i = m.start()
-        if i > 0 and out[i - 1] in _DIGITS:
+        j = m.start() - 1
+        while j >= 0 and out[j] in _NUMBER_CHARS:
+            j -= 1
+        if j == m.start() - 1:
+            continue  # no digit before the e
+        if j >= 0 and out[j] == 0x2D:  # "-": a sign
+            j -= 1
+        if j < 0 or out[j] in _VALUE_START:
             return True
     return False
 
