@@ -69,7 +69,7 @@ def test_not_yaml_and_missing_files_are_refused():
         build_lexicon(files, FACTS)
     where = {p["where"]: p["message"] for p in e.value.details}
     assert "not valid YAML" in where["intake/rules/regions.yaml"]
-    assert where["intake/rules/values.yaml"] == "missing rule file"
+    assert where["intake/rules/values.yaml"] == "missing file"
 
 
 def test_every_problem_is_reported_at_once():

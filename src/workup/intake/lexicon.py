@@ -16,20 +16,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
 
-import yaml
-from pydantic import ValidationError
-
 from workup.errors import KnowledgeError
 from workup.intake.schema import (
     CONTEXT_CATEGORIES,
     ContextFile,
     RegionsFile,
-    Strict,
     ValuesFile,
     compiles,
     date_context,
     expand,
 )
+from workup.problems import Problems
 
 __all__ = [
     "CONTEXT_CATEGORIES", "LAYERS", "PRIOR_SURGERY_FACT", "REGIONS", "REGION_RANKS", "RULE_FILES",
@@ -156,41 +153,6 @@ def rule_files() -> dict[str, str]:
     return {name: base.joinpath(name).read_text(encoding="utf-8") for name in RULE_FILES}
 
 
-class _Problems:
-    """Validation problems across the rule files, each with its file and path."""
-
-    def __init__(self) -> None:
-        self.items: list[dict] = []
-
-    def add(self, file: str, where: str, message: str) -> None:
-        path = f"intake/rules/{file}"
-        self.items.append({"file": path, "where": f"{path}:{where}" if where else path, "message": message})
-
-    def yaml(self, file: str, text: str | None) -> dict | None:
-        if text is None:
-            self.add(file, "", "missing rule file")
-            return None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            self.add(file, "", f"not valid YAML: {e}")
-            return None
-        if not isinstance(data, dict):
-            self.add(file, "", "expected a mapping at the top level")
-            return None
-        return data
-
-    def model(self, file: str, data: dict | None, model: type[Strict]) -> Any:
-        if data is None:
-            return None
-        try:
-            return model.model_validate(data)
-        except ValidationError as e:
-            for err in e.errors():
-                self.add(file, ".".join(str(p) for p in err["loc"]), err["msg"])
-            return None
-
-
 def _default_negated(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: False for k, v in facts.items() if v is True}
 
@@ -199,7 +161,7 @@ def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str]) -> dic
     return {forms.get(k, k): True for k, v in facts.items() if v is True}
 
 
-def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) -> tuple[list[TargetSpec], dict[str, str]]:
+def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> tuple[list[TargetSpec], dict[str, str]]:
     file = "targets.yaml"
     unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules"}
     if unknown:
@@ -268,7 +230,7 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) ->
     return targets, forms
 
 
-def _combinations(raw: dict, fact_ids: frozenset[str] | None, problems: _Problems) -> list[Combination]:
+def _combinations(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> list[Combination]:
     out: list[Combination] = []
     for i, c in enumerate(raw.get("combinations") or []):
         where = f"combinations.{i}"
@@ -286,7 +248,7 @@ def _combinations(raw: dict, fact_ids: frozenset[str] | None, problems: _Problem
     return out
 
 
-def _context(cf: ContextFile, problems: _Problems) -> list[ContextSpec]:
+def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
     context: list[ContextSpec] = []
     seen: set[str] = set()
     for i, r in enumerate(cf.rules):
@@ -326,7 +288,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
     Raises:
         KnowledgeError: KB150, listing every problem with its file and path.
     """
-    problems = _Problems()
+    problems = Problems(prefix="intake/rules/")
     raw = problems.yaml("targets.yaml", files.get("targets.yaml"))
     targets, forms = _targets(raw, fact_ids, problems) if raw is not None else ([], {})
     cf: ContextFile | None = problems.model("context.yaml", problems.yaml("context.yaml", files.get("context.yaml")), ContextFile)

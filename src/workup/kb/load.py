@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from workup import __version__
 from workup.errors import KnowledgeError
@@ -42,6 +42,7 @@ from workup.kb.schema import (
     VariantDef,
     VariantsFile,
 )
+from workup.problems import Problems
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -88,33 +89,12 @@ def _name_index(kb: KnowledgeBase) -> dict[str, ProcedureDef]:
     return idx
 
 
-class _Collector:
-    """Collects validation problems across files."""
-
-    def __init__(self) -> None:
-        self.problems: list[dict] = []
-
-    def add(self, file: str, where: str, message: str) -> None:
-        self.problems.append({"file": file, "where": f"{file}:{where}" if where else file, "message": message})
-
-    def parse(self, file: str, text: str, model: type[M]) -> M | None:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            self.add(file, "", f"not valid YAML: {e}")
-            return None
-        if not isinstance(data, dict):
-            self.add(file, "", "expected a mapping at the top level")
-            return None
-        if "schema_version" not in data:
-            self.add(file, "schema_version", "missing schema_version")
-        try:
-            return model.model_validate(data)
-        except ValidationError as e:
-            for err in e.errors():
-                loc = ".".join(str(p) for p in err["loc"])
-                self.add(file, loc, err["msg"])
-            return None
+def _parse(problems: Problems, file: str, text: str, model: type[M]) -> M | None:
+    """A pack file: a YAML mapping with ``schema_version``, validated by ``model``."""
+    data = problems.yaml(file, text)
+    if data is not None and "schema_version" not in data:
+        problems.add(file, "schema_version", "missing schema_version")
+    return problems.model(file, data, model)
 
 
 def _read_tree(root: Traversable | Path) -> dict[str, str]:
@@ -135,16 +115,16 @@ def _read_tree(root: Traversable | Path) -> dict[str, str]:
 
 def build(files: dict[str, str]) -> KnowledgeBase:
     """Validate and index a pack given as {relative path: YAML text}."""
-    c = _Collector()
+    c = Problems()
     required = ["facts.yaml", "criteria.yaml", "citations.yaml", "procedures.yaml"]
     for name in required:
         if name not in files:
             c.add(name, "", "required file is missing")
 
-    facts_f = c.parse("facts.yaml", files["facts.yaml"], FactsFile) if "facts.yaml" in files else None
-    crit_f = c.parse("criteria.yaml", files["criteria.yaml"], CriteriaFile) if "criteria.yaml" in files else None
-    cit_f = c.parse("citations.yaml", files["citations.yaml"], CitationsFile) if "citations.yaml" in files else None
-    proc_f = c.parse("procedures.yaml", files["procedures.yaml"], ProceduresFile) if "procedures.yaml" in files else None
+    facts_f = _parse(c, "facts.yaml", files["facts.yaml"], FactsFile) if "facts.yaml" in files else None
+    crit_f = _parse(c, "criteria.yaml", files["criteria.yaml"], CriteriaFile) if "criteria.yaml" in files else None
+    cit_f = _parse(c, "citations.yaml", files["citations.yaml"], CitationsFile) if "citations.yaml" in files else None
+    proc_f = _parse(c, "procedures.yaml", files["procedures.yaml"], ProceduresFile) if "procedures.yaml" in files else None
 
     topics: dict[str, TopicDef] = {}
     variants: dict[str, VariantDef] = {}
@@ -156,8 +136,8 @@ def build(files: dict[str, str]) -> KnowledgeBase:
         if tpath not in files or vpath not in files:
             c.add(f"topics/{d}", "", "a topic directory needs topic.yaml and variants.yaml")
             continue
-        tf = c.parse(tpath, files[tpath], TopicFile)
-        vf = c.parse(vpath, files[vpath], VariantsFile)
+        tf = _parse(c, tpath, files[tpath], TopicFile)
+        vf = _parse(c, vpath, files[vpath], VariantsFile)
         if tf is not None:
             if tf.topic.id != d:
                 c.add(tpath, "topic.id", f"topic id {tf.topic.id!r} must equal its directory name {d!r}")
@@ -171,7 +151,7 @@ def build(files: dict[str, str]) -> KnowledgeBase:
                 variants[v.id] = v
                 variant_topic[v.id] = d
         if ppath in files:
-            pf = c.parse(ppath, files[ppath], PathwaysFile)
+            pf = _parse(c, ppath, files[ppath], PathwaysFile)
             if pf is not None:
                 for i, p in enumerate(pf.pathways):
                     if p.id in pathways:
@@ -202,9 +182,9 @@ def build(files: dict[str, str]) -> KnowledgeBase:
             out[it.id] = it
         return out
 
-    if c.problems:
+    if c.items:
         raise KnowledgeError(
-            f"knowledge pack is invalid: {len(c.problems)} problem(s)", code="KB101", details=c.problems
+            f"knowledge pack is invalid: {len(c.items)} problem(s)", code="KB101", details=c.items
         )
 
     assert facts_f and crit_f and cit_f and proc_f  # guaranteed by the checks above
@@ -216,9 +196,9 @@ def build(files: dict[str, str]) -> KnowledgeBase:
         if nc.id in criteria:
             c.add("criteria.yaml", f"criteria.{i}.id", f"duplicate id {nc.id!r}")
         criteria[nc.id] = nc.criterion
-    if c.problems:
+    if c.items:
         raise KnowledgeError(
-            f"knowledge pack is invalid: {len(c.problems)} problem(s)", code="KB102", details=c.problems
+            f"knowledge pack is invalid: {len(c.items)} problem(s)", code="KB102", details=c.items
         )
 
     order = tuple(
