@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Iterator, Mapping, Union
+from typing import Callable, Iterator, Mapping, NamedTuple, Union
 
 FactValue = Union[bool, float, int, str, date]
 
@@ -288,16 +288,19 @@ class Assumption:
         return d.copy()
 
 
-@dataclass(frozen=True, slots=True)
-class TraceEntry:
-    """One evaluated node (criterion, variant, pathway node) and its result."""
+class TraceEntry(NamedTuple):
+    """One evaluated node (criterion, variant, pathway node) and its result.
+
+    A named tuple rather than a frozen dataclass: a consultation builds dozens of them, and a
+    tuple is built (and turned into a dict) several times faster.
+    """
 
     node: str
     result: str  # "true" | "false" | "unknown" | "taken" | "skipped" | "emitted"
     why: str
 
     def to_dict(self) -> dict:
-        return {"node": self.node, "result": self.result, "why": self.why}
+        return {"node": self[0], "result": self[1], "why": self[2]}
 
 
 @dataclass(frozen=True, slots=True)

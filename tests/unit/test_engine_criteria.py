@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from workup.engine.criteria import CriteriaEvaluator
@@ -224,3 +226,22 @@ def test_distinct_criteria_objects_are_not_confused_by_the_compile_cache():
     for region in ("cervical", "lumbar", "thoracic"):
         c = crit({"type": "fact", "fact": "region", "equals": region})
         assert ev(facts(region="lumbar")).evaluate(c).value is (region == "lumbar")
+
+
+_LEAF = st.fixed_dictionaries({"fact": st.sampled_from(["a", "b", "c", "d"]), "is": st.sampled_from([True, False, None])})
+
+
+@settings(deadline=None)  # the first example loads the knowledge pack
+@given(
+    kind=st.sampled_from(["all", "any"]),
+    leaves=st.lists(_LEAF, min_size=1, max_size=5),
+    values=st.fixed_dictionaries({k: st.sampled_from([True, False, None, "text", 3.0]) for k in "abcd"}),
+    ui=st.dictionaries(st.sampled_from(["a", "b"]), st.frozensets(st.sampled_from(["x", "y"]), min_size=1), max_size=2),
+)
+def test_a_junction_of_boolean_facts_gives_the_same_outcome_as_the_general_junction(kind, leaves, values, ui):
+    """The shortcut for all/any over plain boolean facts must agree in value, unknowns and reasons."""
+    plain = [{"type": "fact", "fact": x["fact"], **({"is": x["is"]} if x["is"] is not None else {})} for x in leaves]
+    # not(not(leaf)) is the same test but not a plain leaf, so this junction takes the general path
+    wrapped = [{"type": "not", "of": {"type": "not", "of": leaf}} for leaf in plain]
+    e = ev(facts(**values), dict(ui))
+    assert e.evaluate(crit({"type": kind, "of": plain})) == e.evaluate(crit({"type": kind, "of": wrapped}))

@@ -120,10 +120,12 @@ def compiled(kb: KnowledgeBase, c: Criterion) -> Compiled:
 def _compile(kb: KnowledgeBase, c: Criterion) -> Compiled:
     if isinstance(c, FactIs):
         return _compile_fact(c)
-    if isinstance(c, AllOf):
-        return _compile_junction(tuple(_compile(kb, child) for child in c.of), decisive=False)
-    if isinstance(c, AnyOf):
-        return _compile_junction(tuple(_compile(kb, child) for child in c.of), decisive=True)
+    if isinstance(c, (AllOf, AnyOf)):
+        decisive = isinstance(c, AnyOf)
+        junction = _compile_junction(tuple(_compile(kb, child) for child in c.of), decisive)
+        if all(isinstance(child, FactIs) and child.equals is None and child.in_ is None for child in c.of):
+            return _compile_flags(c.of, decisive, junction)  # type: ignore[arg-type]
+        return junction
     if isinstance(c, NotOf):
         inner = _compile(kb, c.of)
 
@@ -165,6 +167,36 @@ def _compile_junction(children: tuple[Compiled, ...], decisive: bool) -> Compile
         return Outcome(not decisive, _EMPTY, tuple(because))
 
     return junction
+
+
+def _compile_flags(leaves: list[FactIs], decisive: bool, general: Compiled) -> Compiled:
+    """A junction of boolean facts: the common case (every fact known) without a call per leaf.
+
+    With every fact known and boolean, the outcome is the first deciding leaf's outcome, or,
+    when none decides, one fixed outcome (each leaf's value is then determined): both are
+    built here, once. Anything else (an unknown fact, a value that is not boolean) is left to
+    ``general``, the junction as compiled for any children.
+    """
+    plan = []
+    rest: list[str] = []
+    for leaf in leaves:
+        want = True if leaf.is_ is None else leaf.is_
+        deciding = want if decisive else not want  # the value that makes this leaf decide
+        plan.append((leaf.fact, deciding, Outcome(decisive, _EMPTY, (f"{leaf.fact}={_fmt(deciding)}",))))
+        rest.append(f"{leaf.fact}={_fmt(not deciding)}")
+    undecided = Outcome(not decisive, _EMPTY, tuple(rest))
+    steps = tuple(plan)
+
+    def flags(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
+        for fact, deciding, decided in steps:
+            f = get(fact)
+            if f is None or f.value.__class__ is not bool:
+                return general(get, ui, memo, depth)
+            if f.value is deciding:
+                return decided
+        return undecided
+
+    return flags
 
 
 def _unknown(fact: str) -> Callable[[dict[str, frozenset[str]]], Outcome]:
