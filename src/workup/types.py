@@ -69,11 +69,13 @@ class Fact:
     evidence: tuple[Evidence, ...] = ()
 
     def to_dict(self) -> dict:
-        v = self.value.isoformat() if isinstance(self.value, date) else self.value
-        d: dict = {"id": self.id, "value": v, "origin": self.origin._value_}  # _value_: no enum property lookup
+        v = self.value
+        if isinstance(v, date):
+            v = v.isoformat()
         if self.evidence:
-            d["evidence"] = [e.to_dict() for e in self.evidence]
-        return d
+            return {"id": self.id, "value": v, "origin": self.origin._value_,  # _value_: no enum property lookup
+                    "evidence": [e.to_dict() for e in self.evidence]}
+        return {"id": self.id, "value": v, "origin": self.origin._value_}
 
 
 class Facts(Mapping[str, Fact]):
@@ -143,7 +145,7 @@ class Facts(Mapping[str, Fact]):
         if not skip_assumed:
             return [items[k].to_dict() for k in sorted(items)]
         assumed = FactOrigin.ASSUMED  # looked up once: enum member access is slow
-        return [items[k].to_dict() for k in sorted([k for k, f in items.items() if f.origin is not assumed])]
+        return [f.to_dict() for _, f in sorted([kf for kf in items.items() if kf[1].origin is not assumed])]
 
     def __repr__(self) -> str:
         return f"Facts({', '.join(f'{k}={v.value!r}' for k, v in sorted(self._items.items()))})"

@@ -8,7 +8,7 @@ facts that would decide. Nothing true and nothing unknown → ``no-criteria-appl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from workup.engine.criteria import Compiled, CriteriaEvaluator, Outcome, compiled
 from workup.kb.load import KnowledgeBase
@@ -19,8 +19,7 @@ def tri(v: bool | None) -> str:
     return "unknown" if v is None else ("true" if v else "false")
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """The routing result."""
 
     status: Status

@@ -9,7 +9,6 @@ each node in ``then``. The walk never visits a node twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
@@ -29,8 +28,7 @@ _KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Walk:
+class Walk(NamedTuple):
     """The steps emitted, the nodes visited, and what stopped the walk."""
 
     steps: tuple[NextStep, ...]

@@ -6,7 +6,7 @@ import re
 
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef, VariantDef
-from workup.types import Category, OrderRating, RatedProcedure, Radiation
+from workup.types import Category, OrderRating, Radiation, RatedProcedure
 
 _RRL = re.compile(r"^\s*(O|☢+)\s*(.*?)\s*$")
 _LEVEL_RANK = {"O": 0, "☢": 1, "☢☢": 2, "☢☢☢": 3, "☢☢☢☢": 4, "☢☢☢☢☢": 5}

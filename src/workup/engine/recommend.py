@@ -123,15 +123,16 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
     order_rating = rate_order(kb, procedures, order, region) if order else None
-    pitfalls = tuple((p.text, cite(p.citations)) for p in topic.pitfalls)
-    payer = tuple((p.text, cite(p.citations)) for p in topic.payer_notes)
+    pitfalls = tuple([(p.text, cite(p.citations)) for p in topic.pitfalls])
+    payer = tuple([(p.text, cite(p.citations)) for p in topic.payer_notes])
     rationale = f"{variant.summary} Matched on: {_labels(kb, m.because)}."
+    topic_ref, variant_ref = _refs(kb, variant.id)
     return Recommendation(
         status=Status.RATED,
         content_version=kb.version,
         as_of=as_of,
-        topic=TopicRef(topic.id, topic.title, topic.source.publisher, topic.source.title, topic.source.version),
-        variant=VariantRef(variant.id, variant.title, variant.number),
+        topic=topic_ref,
+        variant=variant_ref,
         rationale=rationale,
         procedures=procedures,
         next_steps=steps,
@@ -146,6 +147,19 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         pathway_id=pathway_id,
         path=path,
     )
+
+
+def _refs(kb: KnowledgeBase, variant_id: str) -> tuple[TopicRef, VariantRef]:
+    """Per pack and variant, once: how a recommendation names the topic and the variant."""
+    refs: dict[str, tuple[TopicRef, VariantRef]] = kb.cache.setdefault("refs", {})
+    hit = refs.get(variant_id)
+    if hit is None:
+        topic, variant = kb.topic_of(variant_id), kb.variants[variant_id]
+        hit = refs[variant_id] = (
+            TopicRef(topic.id, topic.title, topic.source.publisher, topic.source.title, topic.source.version),
+            VariantRef(variant.id, variant.title, variant.number),
+        )
+    return hit
 
 
 def _default_steps(procedures, cites: tuple[int, ...]) -> tuple[NextStep, ...]:

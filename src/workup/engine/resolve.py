@@ -7,7 +7,6 @@ given is kept. Otherwise its ``derive`` rule is tried; if that stays unknown, it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
@@ -16,8 +15,7 @@ from workup.kb.load import KnowledgeBase
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
     """Facts after derivation and assumptions, with what was assumed and what stayed unknown."""
 
     facts: Facts
