@@ -170,31 +170,39 @@ def _compile_junction(children: tuple[Compiled, ...], decisive: bool) -> Compile
 
 
 def _compile_flags(leaves: list[FactIs], decisive: bool, general: Compiled) -> Compiled:
-    """A junction of boolean facts: the common case (every fact known) without a call per leaf.
+    """A junction of boolean facts, read without a call per leaf.
 
-    With every fact known and boolean, the outcome is the first deciding leaf's outcome, or,
-    when none decides, one fixed outcome (each leaf's value is then determined): both are
-    built here, once. Anything else (an unknown fact, a value that is not boolean) is left to
-    ``general``, the junction as compiled for any children.
+    Every outcome it can give is built here, once: the first deciding leaf's outcome, or, when
+    none decides and every fact is known, one fixed outcome (each leaf's value is then
+    determined). Unknown facts are collected as the general junction collects them; a value
+    that is not boolean is left to ``general``, the junction as compiled for any children.
     """
-    plan = []
-    rest: list[str] = []
+    steps = []
+    settled: list[str] = []
     for leaf in leaves:
         want = True if leaf.is_ is None else leaf.is_
         deciding = want if decisive else not want  # the value that makes this leaf decide
-        plan.append((leaf.fact, deciding, Outcome(decisive, _EMPTY, (f"{leaf.fact}={_fmt(deciding)}",))))
-        rest.append(f"{leaf.fact}={_fmt(not deciding)}")
-    undecided = Outcome(not decisive, _EMPTY, tuple(rest))
-    steps = tuple(plan)
+        held = f"{leaf.fact}={_fmt(not deciding)}"  # this leaf's reason when it does not decide
+        steps.append((leaf.fact, deciding, Outcome(decisive, _EMPTY, (f"{leaf.fact}={_fmt(deciding)}",)),
+                      frozenset((leaf.fact,)), held))
+        settled.append(held)
+    undecided = Outcome(not decisive, _EMPTY, tuple(settled))
+    plan = tuple(steps)
 
     def flags(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
-        for fact, deciding, decided in steps:
+        unknown: frozenset[str] | None = None
+        for fact, deciding, decided, alone, _ in plan:
             f = get(fact)
-            if f is None or f.value.__class__ is not bool:
+            if f is None:
+                u = ui.get(fact) or alone
+                unknown = u if unknown is None else unknown | u
+            elif f.value.__class__ is not bool:
                 return general(get, ui, memo, depth)
-            if f.value is deciding:
+            elif f.value is deciding:
                 return decided
-        return undecided
+        if unknown is None:
+            return undecided
+        return Outcome(None, unknown, tuple([held for fact, _, _, _, held in plan if get(fact) is not None]))
 
     return flags
 
