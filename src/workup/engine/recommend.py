@@ -13,6 +13,7 @@ from workup.engine.pathway import walk
 from workup.engine.rate import rate, rate_order
 from workup.engine.resolve import resolve
 from workup.kb.load import KnowledgeBase
+from workup.kb.schema import TopicDef
 from workup.types import (
     Category,
     Citation,
@@ -123,8 +124,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
     order_rating = rate_order(kb, procedures, order, region) if order else None
-    pitfalls = tuple([(p.text, cite(p.citations)) for p in topic.pitfalls])
-    payer = tuple([(p.text, cite(p.citations)) for p in topic.payer_notes])
+    pitfalls, payer, citations = _closing(kb, topic, cite)
     rationale = f"{variant.summary} Matched on: {_labels(kb, m.because)}."
     topic_ref, variant_ref = _refs(kb, variant.id)
     return Recommendation(
@@ -139,7 +139,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         missing_facts=_missing(kb, pathway_unknown),
         assumptions=res.assumptions,
         facts=res.facts,
-        citations=cite.table(),
+        citations=citations,
         trace=trace,
         order=order_rating,
         pitfalls=pitfalls,
@@ -147,6 +147,27 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         pathway_id=pathway_id,
         path=path,
     )
+
+
+_Closing = tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[tuple[str, tuple[int, ...]], ...], tuple[Citation, ...]]
+
+
+def _closing(kb: KnowledgeBase, topic: TopicDef, cite: Citer) -> _Closing:
+    """The topic's pitfalls and payer notes with their citation numbers, and the reference list.
+
+    A function of the topic and the citations numbered so far (which the variant and the
+    pathway path fix, whatever the patient's values): built once per pack for each.
+    """
+    memo: dict[tuple, _Closing] = kb.cache.setdefault("closing", {})
+    key = (topic.id, *cite.numbers)
+    hit = memo.get(key)
+    if hit is None:
+        pitfalls = tuple([(p.text, cite(p.citations)) for p in topic.pitfalls])
+        payer = tuple([(p.text, cite(p.citations)) for p in topic.payer_notes])
+        hit = (pitfalls, payer, cite.table())
+        if len(memo) < 4096:  # bounded by the pack's variants and paths; a guard, never cleared
+            memo[key] = hit
+    return hit
 
 
 def _refs(kb: KnowledgeBase, variant_id: str) -> tuple[TopicRef, VariantRef]:
