@@ -48,6 +48,8 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
         doc["understood"] = c.reading.to_list()
     consult_id = f"urn:uuid:{st.new_id()}"
     order = c.order or ""
+    # encoded before the consultation is recorded: a document that cannot be sent is not audited as answered
+    body_bytes = json_bytes(doc)
     await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook="api", service="v1/recommend",
         hook_instance=None, order_codes=[order] if order else [],
@@ -55,7 +57,7 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
     ))
     log.info("consultation %s api status=%s", consult_id, c.recommendation.status.value)
     # serialised once, as the document's own dumps would (not re-encoded by FastAPI)
-    return Response(json_bytes(doc), media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
+    return Response(body_bytes, media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
 
 
 @router.get("/topics", summary="The packed topics")

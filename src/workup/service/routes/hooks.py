@@ -75,12 +75,13 @@ async def cds_response_for(st: State, service_id: str, body: HookRequest) -> Res
             ratings.append(rating_entry(code, adv.rec, pama_code(adv.rec)))
     cards = [{"uuid": c["uuid"], "indicator": c["indicator"], "suggestions": len(c.get("suggestions", []))}
              for c in resp["cards"]]
+    body_bytes = json_bytes(resp)  # encoded before the consultation is recorded as answered
     await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook=body.hook, service=service_id,
         hook_instance=body.hookInstance, order_codes=codes, ratings=ratings, cards=cards,
     ))
     log.info("consultation %s %s orders=%d cards=%d", consult_id, body.hook, len(pairs), len(cards))
-    return Response(json_bytes(resp), media_type="application/json")
+    return Response(body_bytes, media_type="application/json")
 
 
 @router.post("/{service_id}/feedback", summary="Card outcomes (accepted / overridden); idempotent")
