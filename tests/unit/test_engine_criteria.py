@@ -245,3 +245,12 @@ def test_a_junction_of_boolean_facts_gives_the_same_outcome_as_the_general_junct
     wrapped = [{"type": "not", "of": {"type": "not", "of": leaf}} for leaf in plain]
     e = ev(facts(**values), dict(ui))
     assert e.evaluate(crit({"type": kind, "of": plain})) == e.evaluate(crit({"type": kind, "of": wrapped}))
+
+
+def test_a_number_range_tells_a_boolean_from_the_number_it_equals():
+    """Outcomes kept per number must not answer True for 1 (or 1 for True)."""
+    c = crit({"type": "number", "fact": "days_since_surgery", "gte": 1})
+    for v, expected, text in [(1, True, "days_since_surgery=1"), (True, False, "days_since_surgery=true (not a number)"),
+                              (1.0, True, "days_since_surgery=1"), (True, False, "days_since_surgery=true (not a number)")]:
+        o = ev(facts(days_since_surgery=v)).evaluate(c)
+        assert (o.value, o.because) == (expected, (text,))

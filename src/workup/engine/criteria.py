@@ -261,18 +261,34 @@ _KNOWN_STRINGS = 64  # enum values are few; free-text facts must not grow the ca
 
 def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
     missing = _unknown(fact)
+    # The outcome for a number is the same every time: the first few hundred numbers seen
+    # (ages, durations and days recur) are kept, keyed with their type so that 1 and 1.0 and
+    # True stay apart; the cache is bounded and never cleared.
+    seen: dict[tuple[type, object], Outcome] = {}
+
+    def test(v: object) -> Outcome:
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return Outcome(False, _EMPTY, (f"{fact}={_fmt(v)} (not a number)",))
+        ok = (gte is None or v >= gte) and (lt is None or v < lt)  # type: ignore[operator]
+        return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
 
     def range_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
         f = get(fact)
-        v = None if f is None else f.value
-        if v is None:
+        if f is None or f.value is None:
             return missing(ui)
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            return Outcome(False, _EMPTY, (f"{fact}={_fmt(v)} (not a number)",))
-        ok = (gte is None or v >= gte) and (lt is None or v < lt)
-        return Outcome(ok, _EMPTY, (f"{fact}={_fmt(v)}",))
+        v = f.value
+        key = (v.__class__, v)
+        o = seen.get(key)
+        if o is None:
+            o = test(v)
+            if len(seen) < _KNOWN_NUMBERS:
+                seen[key] = o
+        return o
 
     return range_
+
+
+_KNOWN_NUMBERS = 512
 
 
 def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
