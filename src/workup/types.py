@@ -67,15 +67,23 @@ class Fact:
     value: FactValue
     origin: FactOrigin = FactOrigin.GIVEN
     evidence: tuple[Evidence, ...] = ()
+    # A fact with evidence (derived by a rule, read from text) is often listed again (the engine
+    # reuses derived facts): its dict is built once and copied (never shared).
+    _dict: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         v = self.value
         if isinstance(v, date):
             v = v.isoformat()
-        if self.evidence:
-            return {"id": self.id, "value": v, "origin": self.origin._value_,  # _value_: no enum property lookup
-                    "evidence": [e.to_dict() for e in self.evidence]}
-        return {"id": self.id, "value": v, "origin": self.origin._value_}
+        if not self.evidence:
+            return {"id": self.id, "value": v, "origin": self.origin._value_}  # _value_: no enum property lookup
+        d = self._dict
+        if d is None:
+            d = {"id": self.id, "value": v, "origin": self.origin._value_, "evidence": [e.to_dict() for e in self.evidence]}
+            object.__setattr__(self, "_dict", d)
+        out = d.copy()
+        out["evidence"] = [e.copy() for e in d["evidence"]]
+        return out
 
 
 class Facts(Mapping[str, Fact]):
