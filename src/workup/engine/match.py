@@ -34,17 +34,18 @@ def match(kb: KnowledgeBase, ev: CriteriaEvaluator) -> Match:
     trace: list[TraceEntry] = []
     topic_outcome: dict[str, Outcome] = {}
     blockers: list[tuple[str, frozenset[str]]] = []
+    entries: dict[tuple[str, Outcome], TraceEntry] = kb.cache.setdefault("match-trace", {})
     for vid, tid, topic_fn, variant_fn in _routes(kb):
         to = topic_outcome.get(tid)
         if to is None:
             to = topic_outcome[tid] = ev.run(topic_fn)
-            trace.append(TraceEntry(f"topic:{tid}", tri(to.value), _why(to)))
+            trace.append(_entry(entries, f"topic:{tid}", to))
         if to.value is False:
             continue
         o = ev.run(variant_fn)
         if o.value is not False and to.value is None:
             o = Outcome(None, o.unknown | to.unknown, o.because)
-        trace.append(TraceEntry(f"variant:{vid}", tri(o.value), _why(o)))
+        trace.append(_entry(entries, f"variant:{vid}", o))
         if o.value is True:
             if blockers:
                 return Match(Status.NEEDS_INFORMATION, None, (), tuple(blockers), tuple(trace))
@@ -66,6 +67,21 @@ def _routes(kb: KnowledgeBase) -> tuple[tuple[str, str, Compiled, Compiled], ...
             for tid in (kb.variant_topic[vid],)
         )
     return routes
+
+
+def _entry(entries: dict[tuple[str, Outcome], TraceEntry], node: str, o: Outcome) -> TraceEntry:
+    """The trace entry for ``node`` with outcome ``o``: a function of the two, kept per pack.
+
+    Most outcomes recur (they name facts, not the patient's numbers); the cache is bounded
+    and never cleared.
+    """
+    key = (node, o)
+    e = entries.get(key)
+    if e is None:
+        e = TraceEntry(node, tri(o.value), _why(o))
+        if len(entries) < 4096:
+            entries[key] = e
+    return e
 
 
 def _why(o: Outcome) -> str:

@@ -46,6 +46,10 @@ def walk(
 ) -> Walk:
     """Walk ``pathway`` for the facts in ``ev``; ``cite`` numbers citation ids."""
     nodes = _compiled_nodes(kb, pathway)
+    # Steps and trace entries are functions of the node and what decided it (outcomes name
+    # facts, rarely the patient's numbers): kept per pack, bounded, never cleared.
+    taken: dict[tuple, TraceEntry] = kb.cache.setdefault("walk-taken", {})
+    emitted: dict[tuple, tuple[NextStep, TraceEntry]] = kb.cache.setdefault("walk-emitted", {})
     steps: list[NextStep] = []
     path: list[str] = []
     unknown: list[tuple[str, frozenset[str]]] = []
@@ -67,7 +71,12 @@ def walk(
                 o = ev.run(when)
                 if o.value is True:
                     nxt = to
-                    trace.append(TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}"))
+                    entry = taken.get((where, to, o.because))
+                    if entry is None:
+                        entry = TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}")
+                        if len(taken) < _KEPT:
+                            taken[(where, to, o.because)] = entry
+                    trace.append(entry)
                     break
                 if o.value is None:
                     unknown.append((nid, o.unknown))
@@ -78,7 +87,7 @@ def walk(
                 continue
             if nxt is None:
                 nxt = node.else_
-                trace.append(TraceEntry(where, "taken", f"→ {nxt} (else)"))
+                trace.append(node.otherwise)
             if nxt:
                 queue.append(nxt)
             continue
@@ -89,10 +98,22 @@ def walk(
         if node.procedure is not None:
             name, concrete = display_name(kb, node.procedure, region)
             ref, pid = name, concrete.id
-        steps.append(NextStep(node.kind, node.text, nid, cite(node.citations), ref, pid, node.urgency))
-        trace.append(TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")))
+        numbers = cite(node.citations)
+        hit = emitted.get((where, numbers, ref))
+        if hit is None:
+            hit = (
+                NextStep(node.kind, node.text, nid, numbers, ref, pid, node.urgency),
+                TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")),
+            )
+            if len(emitted) < _KEPT:
+                emitted[(where, numbers, ref)] = hit
+        steps.append(hit[0])
+        trace.append(hit[1])
         queue.extend(node.then)
     return Walk(tuple(steps), tuple(path), tuple(unknown), tuple(trace))
+
+
+_KEPT = 4096  # entries per cache of steps and trace entries, per pack
 
 
 class _Node(NamedTuple):
@@ -103,6 +124,7 @@ class _Node(NamedTuple):
     action: str  # the node's type as written in the pack
     transitions: tuple[tuple[Compiled, str], ...]
     else_: str | None
+    otherwise: TraceEntry  # the trace entry when no transition holds
     then: tuple[str, ...]
     text: str
     citations: list[str]
@@ -122,6 +144,7 @@ def _compiled_nodes(kb: KnowledgeBase, pathway: PathwayDef) -> dict[str, _Node]:
             action=n.type,
             transitions=tuple((compiled(kb, t.when), t.to) for t in n.transitions),
             else_=n.else_,
+            otherwise=TraceEntry(f"pathway:{pathway.id}/{nid}", "taken", f"→ {n.else_} (else)"),
             then=tuple(n.then),
             text=n.text,
             citations=n.citations,
