@@ -229,3 +229,14 @@ def test_memos_are_bounded(monkeypatch):
         b["entry"][2]["resource"]["code"]["text"] = f"Lumbar laminectomy in {year}"
         facts_from_bundle(b, KB, AS_OF)
     assert len(fhir._RESOURCES._memo) == 3 and len(fhir._text_memo) == 2 and len(fhir._bundle_memo) == 2
+
+
+def test_a_year_in_a_note_becomes_a_duration_on_the_consultation_date():
+    """"since 2019" in a note is read against the consultation date, like free text is."""
+    b = copy.deepcopy(BUNDLE)
+    b["entry"][4]["resource"]["note"] = [{"text": "Neck pain since 2019. Denies trauma."}]
+    facts, _ = _uncached(b)
+    assert facts.value("symptom_duration_days") == float((AS_OF - date(2019, 1, 1)).days)
+    later = date(2027, 5, 1)
+    facts_later, _ = facts_from_bundle(copy.deepcopy(b), KB, later)  # another date: not the memoised reading
+    assert facts_later.value("symptom_duration_days") == float((later - date(2019, 1, 1)).days)

@@ -119,7 +119,7 @@ def _read(parsed: Any, kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, li
             for note in getattr(r, "note", None) or []:
                 if getattr(note, "text", None):
                     segments.append((note.text, src))
-    return _combine(kb, codes, segments, given), orders
+    return _combine(kb, codes, segments, given, as_of), orders
 
 
 def _checked(bundle: Any) -> dict:
@@ -329,7 +329,8 @@ def _procedure_date(r: Any) -> date | None:
     return None
 
 
-def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tuple[str, str]], given: list[Fact]) -> Facts:
+def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tuple[str, str]], given: list[Fact],
+             as_of: date | None = None) -> Facts:
     cands: dict[str, list[Fact]] = {}
     if codes:
         coded = facts_from_codes([c for c, _ in codes], kb)
@@ -345,7 +346,7 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
             start = len(text)
             text += seg + "\n\n"
             bounds.append((start, start + len(seg), src))
-        for f in _text_facts(text, kb):
+        for f in _text_facts(text, kb, as_of):
             ev = tuple(Evidence(e.text, e.start, e.end, e.assertion, _source(e.start, bounds)) for e in f.evidence)
             cands.setdefault(f.id, []).append(Fact(f.id, f.value, FactOrigin.FHIR, ev))
     for f in given:
@@ -365,28 +366,29 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
 
 _TEXT_MEMO_SIZE = 1024
 _MAX_MEMO_CHARS = 16_000  # longer texts and resources are read every time, not kept in memory
-_text_memo: OrderedDict[tuple[int, str], tuple[KnowledgeBase, tuple[Fact, ...]]] = OrderedDict()
+_text_memo: OrderedDict[tuple[int, str, date | None], tuple[KnowledgeBase, tuple[Fact, ...]]] = OrderedDict()
 _text_lock = threading.Lock()
 
 
-def _text_facts(text: str, kb: KnowledgeBase) -> tuple[Fact, ...]:
-    """The facts the text reader finds in the Bundle's text (memoised per text and pack).
+def _text_facts(text: str, kb: KnowledgeBase, as_of: date | None = None) -> tuple[Fact, ...]:
+    """The facts the text reader finds in the Bundle's text (memoised per text, pack and date).
 
     The same coded concepts, procedure names and notes come back on every call about the
     same patient, and reading them costs ~1 ms of language pipeline; the reading is a
-    pure function of the text and the knowledge pack (facts are immutable).
+    pure function of the text, the knowledge pack and the consultation date (which turns
+    "since 2019" into a duration; facts are immutable).
     """
     from workup.intake.text import read
 
     if len(text) > _MAX_MEMO_CHARS:
-        return tuple(read(text, kb).facts.values())
-    key = (id(kb), text)
+        return tuple(read(text, kb, as_of).facts.values())
+    key = (id(kb), text, as_of)
     with _text_lock:
         hit = _text_memo.get(key)
         if hit is not None and hit[0] is kb:
             _text_memo.move_to_end(key)
             return hit[1]
-    facts = tuple(read(text, kb).facts.values())
+    facts = tuple(read(text, kb, as_of).facts.values())
     with _text_lock:
         _text_memo[key] = (kb, facts)
         while len(_text_memo) > _TEXT_MEMO_SIZE:
