@@ -192,3 +192,12 @@ def test_recommend_from_a_fhir_bundle(client):
     assert r.status_code == 200, r.text
     facts = {f["id"]: f["value"] for f in r.json()["facts"]}
     assert facts["age"] == 58
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1" + "0" * 400])
+@pytest.mark.parametrize("fact", ["age", "symptom_duration_days"])
+def test_a_number_fact_that_is_not_finite_is_a_coded_422_not_a_500(client, fact, literal):
+    body = b'{"facts": {"region": "cervical", "%s": %s}}' % (fact.encode(), literal.encode())
+    r = client.post("/v1/recommend", content=body, headers={"content-type": "application/json"})
+    err = _error(r, 422, "IN202")
+    assert [d["where"] for d in err["details"]] == [fact]

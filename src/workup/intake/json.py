@@ -12,6 +12,7 @@ Accepted shapes for each entry of a facts object::
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any, Mapping
@@ -30,6 +31,7 @@ def parse_duration_days(v: Any) -> float:
     if isinstance(v, bool):
         raise ValueError("a duration cannot be true/false")
     if isinstance(v, (int, float)):
+        _finite(v)
         if v < 0:
             raise ValueError("a duration cannot be negative")
         return float(v)
@@ -39,12 +41,24 @@ def parse_duration_days(v: Any) -> float:
             unit = m.group(2).lower()[0]
             if m.group(2).lower().startswith("mo"):
                 unit = "m"
-            return float(m.group(1)) * _PER[unit]
+            return _finite(float(m.group(1)) * _PER[unit])
         m = _ISO.match(v.strip())
         if m and any(m.groups()):
             y, mo, w, d = (float(g) if g else 0.0 for g in m.groups())
-            return y * 365.25 + mo * 30.4375 + w * 7 + d
+            return _finite(y * 365.25 + mo * 30.4375 + w * 7 + d)
     raise ValueError(f"not a duration: {v!r} (use days, or e.g. 4w, 2mo, 1y, P2Y)")
+
+
+def _finite(v: float) -> float:
+    """``v`` unchanged; NaN, ±Infinity (which Python's JSON reader accepts) and integers
+    too large for a float are refused."""
+    try:
+        finite = math.isfinite(v)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise ValueError("expected a finite number" + ("" if isinstance(v, int) else f", got {v!r}"))
+    return v
 
 
 def parse_facts(data: Any, kb: KnowledgeBase, origin: FactOrigin = FactOrigin.GIVEN) -> Facts:
@@ -86,6 +100,7 @@ def _coerce(kind: str, unit: str | None, values: list[str] | None, raw: Any) -> 
             return parse_duration_days(raw)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ValueError(f"expected a number, got {raw!r}")
+        _finite(raw)
         if raw < 0 or raw > 150 and unit == "years":
             raise ValueError(f"out of range: {raw!r}")
         return float(raw)
