@@ -153,7 +153,7 @@ class Facts(Mapping[str, Fact]):
         if not skip_assumed:
             return [items[k].to_dict() for k in sorted(items)]
         assumed = FactOrigin.ASSUMED  # looked up once: enum member access is slow
-        return [f.to_dict() for _, f in sorted([kf for kf in items.items() if kf[1].origin is not assumed])]
+        return [items[k].to_dict() for k in sorted([k for k, f in items.items() if f.origin is not assumed])]
 
     def __repr__(self) -> str:
         return f"Facts({', '.join(f'{k}={v.value!r}' for k, v in sorted(self._items.items()))})"
