@@ -2,11 +2,20 @@
 """Load test on loopback: latency percentiles at a fixed number of concurrent requests.
 
 Starts ``workup serve --dev-insecure`` on 127.0.0.1 with a throw-away audit log, sends
-consultations (POST /v1/recommend with the seed patient and an ordered MRI, or the
-seed CDS Hooks order-sign call) from ``--concurrency`` concurrent clients, and reports
-p50/p90/p99/max latency and throughput. Bounded in requests and in time; loopback only.
+consultations (POST /v1/recommend with the seed patient's facts or text and an ordered
+MRI, or the seed CDS Hooks order-sign call) from ``--concurrency`` concurrent clients,
+and reports p50/p90/p99/max latency and throughput. Bounded in requests and in time;
+loopback only.
 
-    python scripts/loadtest.py                 # 3,000 requests at 100 concurrent
+By default every request is a different patient: the seed body with its numbers, dates and
+ids varied (seeded, so runs repeat), built before timing and never sent twice in a run. The
+service memoises pure functions of its input (parsed FHIR resources and Bundles, text
+readings), so sending one body again and again would measure memo hits rather than EHR
+traffic, where each patient differs. ``--same-body`` sends the seed body every time (the
+old behaviour), for comparison. A sample of the answers is checked for a rating.
+
+    python scripts/loadtest.py                 # 3,000 distinct patients at 100 concurrent
+    python scripts/loadtest.py --same-body     # the seed body 3,000 times
     python scripts/loadtest.py --short         # 400 requests (CI)
 """
 
@@ -16,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -23,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,6 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MRI = "MRI Cervical Spine Without IV Contrast"
 TEXT = ("58-year-old, two years after C5-C6 ACDF, a month of increasing neck pain and new right arm "
         "tingling. Denies trauma, fever or weight loss.")
+TEXT_VARIED = ("{age}-year-old, {after} after C5-C6 ACDF, {weeks} of increasing neck pain and new right "
+               "arm tingling. Denies trauma, fever or weight loss.")
+SEED = 2026
+LEVELS = ("C3-C4", "C4-C5", "C5-C6", "C6-C7", "C4-C5 and C5-C6", "C5-C6 and C6-C7")
 
 
 def free_port() -> int:
@@ -114,6 +130,107 @@ def request_for(kind: str) -> tuple[str, dict]:
     return "/cds-services/workup-order-sign", body
 
 
+def bodies_for(kind: str, n: int, seed: int = SEED) -> tuple[str, list[dict]]:
+    """(path, ``n`` distinct JSON bodies): the seed body of ``kind`` as different patients.
+
+    Deterministic for a seed. ``recommend``: age, sex, symptom duration, days since surgery
+    and one secondary fact (one whose policy is ``ignore``, so it never decides the
+    scenario) vary. ``text``: the age, time since surgery and symptom duration written in the
+    note vary. ``cds``: birth date, surgery date and level, and every id (hook instance,
+    patient, encounter, conditions, procedure, order) vary; the order stays coded only.
+    """
+    path, base = request_for(kind)
+    rng = random.Random(f"{seed}:{kind}")
+    make = {"recommend": _recommend_body, "text": _text_body, "cds": _cds_body}[kind]
+    seen: set[str] = set()
+    out: list[dict] = []
+    extra = _secondary_facts() if kind == "recommend" else None
+    while len(out) < n:
+        body = make(base, rng, len(out), extra)
+        key = json.dumps(body, sort_keys=True)
+        if key not in seen:  # drawn again if it repeats an earlier one
+            seen.add(key)
+            out.append(body)
+    return path, out
+
+
+def _secondary_facts() -> list[str]:
+    """Bool facts whose policy is ``ignore`` (never decide the scenario), from the knowledge pack."""
+    from workup.kb import load
+
+    return sorted(f.id for f in load().facts.values() if f.type == "bool" and f.when_unknown == "ignore")
+
+
+def _recommend_body(base: dict, rng: random.Random, i: int, secondary: list[str]) -> dict:
+    facts = dict(base["facts"])
+    facts["age"] = rng.randint(18, 95)
+    facts["sex"] = rng.choice(("male", "female"))
+    facts["symptom_duration_days"] = rng.randint(1, 400)
+    facts["days_since_surgery"] = rng.randint(5, 3000)
+    fid = rng.choice(secondary)
+    facts[fid] = rng.random() < 0.5 and (fid != "pregnant" or facts["sex"] == "female")
+    return {**base, "facts": facts}
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" + ("" if n == 1 else "s")
+
+
+def _text_body(base: dict, rng: random.Random, i: int, _extra=None) -> dict:
+    after = rng.randint(2, 120)
+    text = TEXT_VARIED.format(age=rng.randint(18, 95), weeks=_plural(rng.randint(1, 20), "week"),
+                              after=_plural(after, "month") if after < 24 else _plural(after // 12, "year"))
+    return {**base, "text": text}
+
+
+def _cds_body(base: dict, rng: random.Random, i: int, _extra=None) -> dict:
+    body = json.loads(json.dumps(base))
+    pid = f"pt-{i:06d}-{rng.randrange(16**6):06x}"
+    born = date(1930, 1, 1) + timedelta(days=rng.randint(0, (date(2006, 12, 31) - date(1930, 1, 1)).days))
+    operated = date(2012, 1, 1) + timedelta(days=rng.randint(0, (date(2026, 6, 30) - date(2012, 1, 1)).days))
+    body["hookInstance"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    ctx = body["context"]
+    ctx["patientId"], ctx["encounterId"] = pid, f"enc-{i:06d}"
+    pre = body["prefetch"]
+    pre["patient"].update(id=pid, birthDate=born.isoformat())
+    resources = [ctx["draftOrders"]["entry"][0]["resource"]]
+    resources += [e["resource"] for e in pre["conditions"]["entry"] + pre["procedures"]["entry"]]
+    for r in resources:
+        r["id"] = f"{r['id']}-{i:06d}"
+        r["subject"]["reference"] = f"Patient/{pid}"
+    proc = pre["procedures"]["entry"][0]["resource"]
+    proc["performedDateTime"] = operated.isoformat()
+    proc["code"]["text"] = f"Anterior cervical discectomy and fusion {rng.choice(LEVELS)}"
+    return body
+
+
+def encode(port: int, path: str, bodies: list[dict]) -> list[bytes]:
+    """The HTTP/1.1 request bytes of each body (built before timing: the client shares the cores)."""
+    out = []
+    for body in bodies:
+        payload = json.dumps(body).encode()
+        out.append((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload)
+    return out
+
+
+def rating_of(reply: Reply) -> int | None:
+    """The ACR rating of the ordered study in a 200 answer (API document or CDS Hooks response)."""
+    if reply.status != 200:
+        return None
+    doc = json.loads(reply.body)
+    if "systemActions" in doc:
+        for action in doc["systemActions"]:
+            for ext in action["resource"].get("extension", []):
+                for c in ext.get("valueCodeableConcept", {}).get("coding", []):
+                    if c.get("system") == "urn:workup:codesystem:acr-rating":
+                        return int(c["code"])
+        return None
+    if doc.get("status") != "rated":
+        return None
+    return ((doc.get("order") or {}).get("procedure") or {}).get("rating")
+
+
 class Reply:
     """A parsed HTTP/1.1 response: status, head (headers parsed when asked for), body."""
 
@@ -160,18 +277,21 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return Reply(status, head, body)
 
 
-async def run_load(port: int, path: str, body: dict, total: int, concurrency: int, max_seconds: float,
-                   on_ack=None, should_stop=None) -> dict:
+async def run_load(port: int, path: str, body: dict | list[dict], total: int, concurrency: int, max_seconds: float,
+                   on_ack=None, should_stop=None, sample_every: int = 0) -> dict:
     """Send ``total`` requests over ``concurrency`` keep-alive connections; latencies and counts.
+
+    ``body`` is one body sent every time, or a list of bodies sent in turn (request ``k``
+    sends ``body[k % len(body)]``). Every ``sample_every``-th answer is kept (in
+    ``samples``) for checking after the run.
 
     A minimal asyncio HTTP/1.1 client: httpx's pool collapses at 100 connections on 2 cores
     (measured: /healthz 132 req/s through httpx against 1,200 req/s here), which would
     measure the client rather than the service.
     """
-    payload = json.dumps(body).encode()
-    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+    requests = encode(port, path, body if isinstance(body, list) else [body])
     latencies: list[float] = []
+    samples: list[Reply] = []
     errors = 0
     sent = 0
     deadline = time.monotonic() + max_seconds
@@ -182,7 +302,9 @@ async def run_load(port: int, path: str, body: dict, total: int, concurrency: in
         while sent < total and time.monotonic() < deadline:
             if should_stop is not None and should_stop():
                 break
+            k = sent
             sent += 1
+            request = requests[k % len(requests)]
             t0 = time.perf_counter()
             try:
                 if conn is None:
@@ -199,6 +321,8 @@ async def run_load(port: int, path: str, body: dict, total: int, concurrency: in
                 errors += 1
                 continue
             latencies.append(dt)
+            if sample_every and k % sample_every == 0:
+                samples.append(reply)
             if on_ack is not None:
                 on_ack(consult_id_of(reply))
         if conn is not None:
@@ -207,7 +331,7 @@ async def run_load(port: int, path: str, body: dict, total: int, concurrency: in
     t_start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - t_start
-    return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
+    return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "samples": samples}
 
 
 def run_loop(coro):
@@ -234,26 +358,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--kind", choices=("recommend", "text", "cds"), default="recommend")
+    ap.add_argument("--same-body", action="store_true",
+                    help="send the seed body every time (measures the service's memos, not new patients)")
+    ap.add_argument("--seed", type=int, default=SEED, help="seed of the distinct patients")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: workup serve's)")
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--target-p99-ms", type=float, default=50.0)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = ap.parse_args(argv)
     total = args.requests or (400 if args.short else 3000)
-    path, body = request_for(args.kind)
+    warm = min(200, total)
+    if args.same_body:
+        path, body = request_for(args.kind)
+        warm_bodies, bodies = [body], [body]
+    else:  # warm-up patients are not sent again in the timed run
+        path, pool = bodies_for(args.kind, warm + total, args.seed)
+        warm_bodies, bodies = pool[:warm], pool[warm:]
+    sample_every = max(1, total // 100)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
         env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
         proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
         try:
             wait_ready(port, proc=proc)
-            run_loop(run_load(port, path, body, min(200, total), args.concurrency, args.max_seconds))  # warm-up
-            res = run_loop(run_load(port, path, body, total, args.concurrency, args.max_seconds))
+            run_loop(run_load(port, path, warm_bodies, warm, args.concurrency, args.max_seconds))  # warm-up
+            res = run_loop(run_load(port, path, bodies, total, args.concurrency, args.max_seconds,
+                                    sample_every=sample_every))
         finally:
             stop_server(proc)
     lat = res["latencies"]
+    ratings = [rating_of(r) for r in res["samples"]]
     out = {
         "kind": args.kind,
+        "bodies": "same" if args.same_body else "distinct",
+        "distinct_bodies": len(bodies),
         "requests": len(lat) + res["errors"],
         "ok": len(lat),
         "errors": res["errors"],
@@ -267,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         "p99_ms": round(percentile(lat, 99) * 1000, 1),
         "max_ms": round(max(lat) * 1000, 1) if lat else None,
         "target_p99_ms": args.target_p99_ms,
+        "checked": len(ratings),
+        "checked_rated": sum(r is not None for r in ratings),
+        "checked_ratings": sorted({r for r in ratings if r is not None}),
     }
     out["meets_target"] = bool(lat) and out["p99_ms"] <= args.target_p99_ms
     if args.json:
@@ -274,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for k, v in out.items():
             print(f"{k:16} {v}")
-    return 0 if lat and not res["errors"] else 1
+    rated = ratings and out["checked_rated"] == len(ratings)
+    return 0 if lat and not res["errors"] and rated else 1
 
 
 if __name__ == "__main__":
