@@ -293,18 +293,25 @@ _KNOWN_NUMBERS = 512
 
 def _compile_ref(kb: KnowledgeBase, ref: str) -> Compiled:
     # Resolved at evaluation time, so that a self-referring criterion compiles and an unknown
-    # name is reported when (and only when) it is evaluated.
+    # name is reported when (and only when) it is evaluated; then kept (the pack is frozen).
+    target: Compiled | None = None
+
     def ref_(get: Lookup, ui: dict[str, frozenset[str]], memo: dict[str, Outcome] | None, depth: int) -> Outcome:
-        target = kb.criteria.get(ref)
+        nonlocal target
+        if memo is not None:
+            o = memo.get(ref)
+            if o is not None:
+                return o
         if target is None:
-            raise EvaluationError(f"unknown named criterion {ref!r}", code="EV301")
+            named = kb.criteria.get(ref)
+            if named is None:
+                raise EvaluationError(f"unknown named criterion {ref!r}", code="EV301")
+            target = compiled(kb, named)
         if depth + 1 > _MAX_REF_DEPTH:
             raise EvaluationError(f"named criterion {ref!r} refers to itself", code="EV302")
-        if memo is None:
-            return compiled(kb, target)(get, ui, None, depth + 1)
-        o = memo.get(ref)
-        if o is None:
-            o = memo[ref] = compiled(kb, target)(get, ui, memo, depth + 1)
+        o = target(get, ui, memo, depth + 1)
+        if memo is not None:
+            memo[ref] = o
         return o
 
     return ref_
