@@ -41,4 +41,6 @@ def test_load_at_100_concurrent_requests_answers_every_request():
           f"at {res['concurrency']} concurrent on {res['cpus']} CPUs")
     assert res["concurrency"] == 100
     assert res["errors"] == 0 and res["ok"] == res["requests"] == 400
+    assert res["bodies"] == "distinct" and res["distinct_bodies"] == 400  # a new patient every request
+    assert res["checked"] > 0 and res["checked_rated"] == res["checked"] and res["checked_ratings"] == [7]
     assert 0 < res["p50_ms"] <= res["p99_ms"]
