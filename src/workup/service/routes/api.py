@@ -13,9 +13,8 @@ from workup.audit.record import consultation_record, rating_entry
 from workup.consult import MAX_TEXT, consult_payload
 from workup.errors import ServiceError
 from workup.render.cds import pama_code
-from workup.render.document import to_document
+from workup.render.document import dumps_bytes, to_document
 from workup.service.deps import State, require_ehr, state
-from workup.service.encoding import json_bytes
 
 router = APIRouter(prefix="/v1", tags=["api"])
 log = logging.getLogger("workup.service")
@@ -49,7 +48,7 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
     consult_id = f"urn:uuid:{st.new_id()}"
     order = c.order or ""
     # encoded before the consultation is recorded: a document that cannot be sent is not audited as answered
-    body_bytes = json_bytes(doc)
+    body_bytes = dumps_bytes(doc)
     await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook="api", service="v1/recommend",
         hook_instance=None, order_codes=[order] if order else [],

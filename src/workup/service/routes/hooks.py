@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from workup.audit.record import consultation_record, feedback_record, rating_entry
 from workup.errors import ServiceError
 from workup.render.cds import Labels, Source, cds_response, pama_code
+from workup.render.document import dumps_bytes
 from workup.service.cds import SERVICES, FeedbackRequest, HookRequest, discovery
 from workup.service.deps import State, require_ehr, state
-from workup.service.encoding import json_bytes
 from workup.service.hooks import advise
 
 router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
@@ -75,7 +75,7 @@ async def cds_response_for(st: State, service_id: str, body: HookRequest) -> Res
             ratings.append(rating_entry(code, adv.rec, pama_code(adv.rec)))
     cards = [{"uuid": c["uuid"], "indicator": c["indicator"], "suggestions": len(c.get("suggestions", []))}
              for c in resp["cards"]]
-    body_bytes = json_bytes(resp)  # encoded before the consultation is recorded as answered
+    body_bytes = dumps_bytes(resp)  # encoded before the consultation is recorded as answered
     await st.store.arecord_consultation(consultation_record(
         consult_id=consult_id, at=now, content_version=st.kb.version, hook=body.hook, service=service_id,
         hook_instance=body.hookInstance, order_codes=codes, ratings=ratings, cards=cards,
