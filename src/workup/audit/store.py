@@ -127,7 +127,8 @@ class _Pending:
     def __init__(self, fn, notify=None, rows=None) -> None:
         self.fn = fn
         self.rows = rows  # (consultation row, card rows): inserted with the batch's other rows
-        self.done = threading.Event()
+        # a thread waiting in submit() needs an Event; a request awaiting on the loop does not
+        self.done = threading.Event() if notify is None else None
         self.result: Any = None
         self.error: BaseException | None = None
         self.notify = notify  # (loop, future): settled on the loop once the batch is committed (or failed)
@@ -188,7 +189,7 @@ class GroupWriter:
         """Run ``fn(connection)`` in the next committed batch; return its result once durable."""
         item = _Pending(fn)
         self.queue.put(item)
-        item.done.wait()
+        item.done.wait()  # type: ignore[union-attr]  # set: submit() passes no notify
         if item.error is not None:
             raise item.error
         return item.result
@@ -243,7 +244,8 @@ class GroupWriter:
                     item.error = e
             waiting: dict[Any, list[_Pending]] = {}
             for item in batch:
-                item.done.set()
+                if item.done is not None:
+                    item.done.set()
                 if item.notify is not None:
                     waiting.setdefault(item.notify[0], []).append(item)
             for loop, items in waiting.items():
