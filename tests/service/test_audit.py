@@ -204,17 +204,7 @@ def test_cli_export(tmp_path, monkeypatch):
 
 @pytest.mark.postgres
 def test_postgres_store(tmp_path):
-    pytest.importorskip("psycopg")
-    from sqlalchemy import create_engine, text
-
-    try:
-        eng = create_engine(POSTGRES_URL)
-        with eng.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        eng.dispose()
-    except Exception as e:  # no server: skip, CI starts one with scripts/ci/setup-postgres.sh
-        pytest.skip(f"PostgreSQL not available at {POSTGRES_URL.split('@')[-1]}: {type(e).__name__}")
-    store = AuditStore(POSTGRES_URL)
+    store = _postgres_store()
     _exercise(store)
     assert len(export_text(store, "jsonl").splitlines()) >= 2
     store.close()

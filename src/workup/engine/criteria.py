@@ -245,18 +245,20 @@ def _compile_fact(c: FactIs) -> Compiled:
         if v is False:
             return on_false
         if v.__class__ is str:
-            o = known.get(v)
-            if o is None:
-                o = test(v)
-                if len(known) < _KNOWN_STRINGS:
-                    known[v] = o
-            return o
+            return known.get(v) or _kept(known, v, test(v), _KNOWN_STRINGS)
         return test(v)
 
     return fact_
 
 
 _KNOWN_STRINGS = 64  # enum values are few; free-text facts must not grow the cache without bound
+
+
+def _kept(cache: dict, key: object, o: Outcome, limit: int) -> Outcome:
+    """``o``, kept under ``key`` while ``cache`` holds fewer than ``limit`` outcomes (never cleared)."""
+    if len(cache) < limit:
+        cache[key] = o
+    return o
 
 
 def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
@@ -278,12 +280,7 @@ def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
             return missing(ui)
         v = f.value
         key = (v.__class__, v)
-        o = seen.get(key)
-        if o is None:
-            o = test(v)
-            if len(seen) < _KNOWN_NUMBERS:
-                seen[key] = o
-        return o
+        return seen.get(key) or _kept(seen, key, test(v), _KNOWN_NUMBERS)
 
     return range_
 
