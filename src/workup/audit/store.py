@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+import orjson
 from sqlalchemy import (
     Column,
     Float,
@@ -39,9 +40,9 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     insert,
-    delete,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -51,8 +52,14 @@ from workup.audit.record import CONSULTATION_FIELDS, FEEDBACK_FIELDS
 from workup.errors import ServiceError
 
 _JSON_FIELDS = {"order_codes", "ratings", "cards", "accepted_suggestions"}
-# json.dumps(x, ensure_ascii=False, sort_keys=True), without building an encoder per call
-_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+def _json_text(value: Any) -> str:
+    """A record field (list or mapping) as compact JSON text with sorted keys (read back with json.loads)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # beyond what orjson encodes (an integer over 64 bits): the standard library
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 metadata = MetaData()
 consultations = Table(
@@ -366,7 +373,7 @@ class AuditStore:
 
     @staticmethod
     def _consultation_rows(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        row = {k: (_RECORD_JSON.encode(record[k]) if k in _JSON_FIELDS else record[k]) for k in CONSULTATION_FIELDS}
+        row = {k: (_json_text(record[k]) if k in _JSON_FIELDS else record[k]) for k in CONSULTATION_FIELDS}
         card_rows = [{"card_uuid": c["uuid"], "consult_id": record["consult_id"]} for c in record["cards"] if c.get("uuid")]
         return row, card_rows
 
@@ -393,7 +400,7 @@ class AuditStore:
     def _feedback_writer(record: dict[str, Any]):
         key_src = json.dumps([record["card_uuid"], record["outcome"], record["outcome_timestamp"],
                               record["override_code"], record["accepted_suggestions"]], sort_keys=True)
-        row = {k: (json.dumps(record[k]) if k in _JSON_FIELDS else record[k]) for k in FEEDBACK_FIELDS}
+        row = {k: (_json_text(record[k]) if k in _JSON_FIELDS else record[k]) for k in FEEDBACK_FIELDS}
         row["dedupe_key"] = hashlib.sha256(key_src.encode()).hexdigest()
 
         def go(conn):
