@@ -160,6 +160,7 @@ class ValuesFile(Strict):
     post_op_day: Regex
     before_ago_surgery: Regex
     right_after_surgery: Regex
+    duration_of: Regex
     ago: Regex
     relative: dict[str, float]
     therapy_words: Regex

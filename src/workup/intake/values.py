@@ -32,6 +32,7 @@ class _Compiled:
     after_surgery: re.Pattern[str]
     before_ago_surgery: re.Pattern[str]
     right_after_surgery: re.Pattern[str]
+    duration_of: re.Pattern[str]
     ago: re.Pattern[str]
     relative: Mapping[str, float]
     post_op_day: re.Pattern[str]
@@ -63,6 +64,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         after_surgery=re.compile(expand(v, v.after_surgery), f),
         before_ago_surgery=re.compile(expand(v, v.before_ago_surgery), f),
         right_after_surgery=re.compile(expand(v, v.right_after_surgery), f),
+        duration_of=re.compile(v.duration_of, f),
         ago=re.compile(v.ago, f),
         relative={str(k).lower(): float(n) for k, n in v.relative.items()},
         post_op_day=re.compile(v.post_op_day, f),
@@ -141,7 +143,7 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
         return "surgery"
     if c.ago.match(after) and c.before_ago_surgery.search(before):
         return "surgery"
-    if c.right_after_surgery.search(before):
+    if c.right_after_surgery.search(before) and not c.duration_of.match(after):
         return "surgery"
     if c.skip_before.search(before):
         return "skip"
