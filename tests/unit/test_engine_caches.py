@@ -67,7 +67,7 @@ def test_resolution_keeps_each_callers_own_facts_and_unknown_inputs():
 
 def test_a_full_derived_fact_cache_stops_growing_and_keeps_answering(monkeypatch):
     kb = fresh()
-    monkeypatch.setattr(resolution, "_DERIVED_CACHE_SIZE", 3)
+    monkeypatch.setattr(resolution, "CACHE_BOUND", 3)
     expected = {age: doc({**CASES[0], "age": float(age)}, fresh()) for age in range(20, 90, 7)}
     for age, text in expected.items():
         assert doc({**CASES[0], "age": float(age)}, kb) == text

@@ -253,6 +253,11 @@ def _compile_fact(c: FactIs) -> Compiled:
 
 _KNOWN_STRINGS = 64  # enum values are few; free-text facts must not grow the cache without bound
 
+# The per-pack caches of answers' parts (trace entries, steps, derived facts, labels, reference
+# lists) are keyed by outcomes, which may carry a patient's numbers: each keeps at most this many
+# entries and is never cleared (clearing a full one freed thousands of objects at once: pauses).
+CACHE_BOUND = 4096
+
 
 def _kept(cache: dict, key: object, o: Outcome, limit: int) -> Outcome:
     """``o``, kept under ``key`` while ``cache`` holds fewer than ``limit`` outcomes (never cleared)."""

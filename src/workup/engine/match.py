@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from workup.engine.criteria import Compiled, CriteriaEvaluator, Outcome, compiled
+from workup.engine.criteria import (
+    CACHE_BOUND,
+    Compiled,
+    CriteriaEvaluator,
+    Outcome,
+    compiled,
+)
 from workup.kb.load import KnowledgeBase
 from workup.types import Status, TraceEntry
 
@@ -79,7 +85,7 @@ def _entry(entries: dict[tuple[str, Outcome], TraceEntry], node: str, o: Outcome
     e = entries.get(key)
     if e is None:
         e = TraceEntry(node, tri(o.value), _why(o))
-        if len(entries) < 4096:
+        if len(entries) < CACHE_BOUND:
             entries[key] = e
     return e
 

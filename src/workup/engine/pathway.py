@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
-from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
+from workup.engine.criteria import CACHE_BOUND, Compiled, CriteriaEvaluator, compiled
 from workup.engine.rate import display_name
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import PathwayDef, ProcedureDef
@@ -74,7 +74,7 @@ def walk(
                     entry = taken.get((where, to, o.because))
                     if entry is None:
                         entry = TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}")
-                        if len(taken) < _KEPT:
+                        if len(taken) < CACHE_BOUND:
                             taken[(where, to, o.because)] = entry
                     trace.append(entry)
                     break
@@ -105,15 +105,12 @@ def walk(
                 NextStep(node.kind, node.text, nid, numbers, ref, pid, node.urgency),
                 TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")),
             )
-            if len(emitted) < _KEPT:
+            if len(emitted) < CACHE_BOUND:
                 emitted[(where, numbers, ref)] = hit
         steps.append(hit[0])
         trace.append(hit[1])
         queue.extend(node.then)
     return Walk(tuple(steps), tuple(path), tuple(unknown), tuple(trace))
-
-
-_KEPT = 4096  # entries per cache of steps and trace entries, per pack
 
 
 class _Node(NamedTuple):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workup.engine.criteria import CriteriaEvaluator
+from workup.engine.criteria import CACHE_BOUND, CriteriaEvaluator
 from workup.engine.match import match, tri
 from workup.engine.pathway import walk
 from workup.engine.rate import rate, rate_order
@@ -165,7 +165,7 @@ def _closing(kb: KnowledgeBase, topic: TopicDef, cite: Citer) -> _Closing:
         pitfalls = tuple([(p.text, cite(p.citations)) for p in topic.pitfalls])
         payer = tuple([(p.text, cite(p.citations)) for p in topic.payer_notes])
         hit = (pitfalls, payer, cite.table())
-        if len(memo) < 4096:  # bounded by the pack's variants and paths; a guard, never cleared
+        if len(memo) < CACHE_BOUND:  # in fact bounded by the pack's variants and paths
             memo[key] = hit
     return hit
 
@@ -244,7 +244,7 @@ def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     text = cache.get(because)
     if text is None:
         text = _label_text(kb, because)
-        if len(cache) < 4096:  # bounded (numeric values make many keys) and never cleared: no pause to free it
+        if len(cache) < CACHE_BOUND:  # numeric values make many keys
             cache[because] = text
     return text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from workup.engine.criteria import Compiled, CriteriaEvaluator, compiled
+from workup.engine.criteria import CACHE_BOUND, Compiled, CriteriaEvaluator, compiled
 from workup.kb.load import KnowledgeBase
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
@@ -78,7 +78,7 @@ def _apply_rules(
                     Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
                     TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
                 )
-                if len(derived) < _DERIVED_CACHE_SIZE:  # bounded and never cleared: no pause to free it
+                if len(derived) < CACHE_BOUND:
                     derived[key] = hit
             items[fid] = hit[0]
             trace.append(hit[1])
@@ -94,9 +94,6 @@ def _apply_rules(
 
 def _position(policy: tuple[str, Fact, Assumption, int]) -> int:
     return policy[3]
-
-
-_DERIVED_CACHE_SIZE = 4096  # keys include numeric inputs such as age: the first 4096 seen are kept
 
 
 class _Rules(NamedTuple):
