@@ -98,7 +98,8 @@ def _hold_writer(store: AuditStore):
     return release, t
 
 
-def _postgres_store() -> AuditStore:
+def _require_postgres() -> None:
+    """Skip unless the test PostgreSQL server answers (CI starts one with scripts/ci/setup-postgres.sh)."""
     pytest.importorskip("psycopg")
     from sqlalchemy import create_engine, text
 
@@ -107,8 +108,12 @@ def _postgres_store() -> AuditStore:
         with eng.connect() as conn:
             conn.execute(text("SELECT 1"))
         eng.dispose()
-    except Exception as e:  # no server: skip, CI starts one with scripts/ci/setup-postgres.sh
+    except Exception as e:  # no server
         pytest.skip(f"PostgreSQL not available at {POSTGRES_URL.split('@')[-1]}: {type(e).__name__}")
+
+
+def _postgres_store() -> AuditStore:
+    _require_postgres()
     return AuditStore(POSTGRES_URL)
 
 
@@ -212,16 +217,7 @@ def test_postgres_store(tmp_path):
 
 @pytest.mark.postgres
 def test_service_on_postgres(make_client):
-    pytest.importorskip("psycopg")
-    from sqlalchemy import create_engine, text
-
-    try:
-        eng = create_engine(POSTGRES_URL)
-        with eng.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        eng.dispose()
-    except Exception as e:
-        pytest.skip(f"PostgreSQL not available: {type(e).__name__}")
+    _require_postgres()
     from workup.service.deps import new_uuid
 
     c = make_client(new_id=new_uuid, database_url=POSTGRES_URL)  # the database outlives the test run
