@@ -11,7 +11,6 @@ call is refused with 412.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,31 +18,13 @@ from typing import Any
 from workup.engine import evaluate
 from workup.errors import ServiceError
 from workup.intake.fhir import facts_from_bundle
+from workup.intake.orders import read_order
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef
 from workup.render.cds import OrderAdvice
 from workup.types import Evidence, Fact, FactOrigin, Facts
 
 LOINC = "http://loinc.org"
-
-# Words that name a modality, a spine region or a contrast phase in order text.
-_MODALITY = [
-    ("myelography", re.compile(r"\bmyelo\w*")),
-    ("angiography", re.compile(r"\b(mra|cta|angio\w*|arteriogra\w*)\b")),
-    ("nuclear", re.compile(r"\b(bone scan|spect|pet|scintigra\w*|nm)\b")),
-    ("mri", re.compile(r"\b(mri|mr|magnetic resonance)\b")),
-    ("ct", re.compile(r"\b(ct|cat|computed tomography)\b")),
-    ("radiography", re.compile(r"\b(xr|x-ray|xray|radiograph\w*|plain films?)\b")),
-]
-_REGION = [
-    ("cervical", re.compile(r"\b(cervical|c-spine|cspine|c spine)\b")),
-    ("thoracic", re.compile(r"\b(thoracic|t-spine|tspine|t spine|dorsal)\b")),
-    ("lumbar", re.compile(r"\b(lumbar|lumbosacral|l-spine|lspine|l spine)\b")),
-]
-_BOTH = re.compile(r"\b(without and with|w/o and w/?|wo and w|w and wo|w/wo|w/ and w/o|with and without|wo\+w|wo/w)\b")
-_WITHOUT = re.compile(r"(\b(without|w/o|wo)\s*(iv\s+)?(contrast|gad\w*|gd)\b|\bnon-?contrast\b|\bno contrast\b)")
-_WITH = re.compile(r"(\bwith\b|\bw/|\bw\b)\s*(iv\s+)?(contrast|gad\w*|gd)")
-
 
 @dataclass(frozen=True)
 class DraftOrder:
@@ -76,29 +57,15 @@ def read_order_text(kb: KnowledgeBase, text: str) -> tuple[ProcedureDef | None, 
 
     Returns the procedure (or None) and whether the text looks like spine imaging at all.
     """
-    t = " ".join(text.lower().split())
-    modality = next((m for m, rx in _MODALITY if rx.search(t)), None)
-    region = next((r for r, rx in _REGION if rx.search(t)), None)
-    spine = region is not None or "spine" in t
-    if modality is None or region is None:
-        return None, spine and modality is not None
-    if _BOTH.search(t):
-        contrast = "without-and-with"
-    elif _WITHOUT.search(t):
-        contrast = "none"
-    elif _WITH.search(t):
-        contrast = "with"
-    elif modality == "radiography":
-        contrast = "none"
-    elif modality == "myelography":
-        contrast = "intrathecal"
-    else:
+    r = read_order(text)
+    if r.modality is None or r.region is None:
+        return None, r.spine and r.modality is not None
+    if r.contrast is None:
         return None, True  # CT or MRI without a stated contrast phase is two different studies
-    flexion = bool(re.search(r"\b(flexion|extension|flex\w*/ext\w*|dynamic)\b", t))
     hits = [
         p for p in kb.procedures.values()
-        if p.modality == modality and p.region == region and p.contrast == contrast
-        and (("flexion" in p.reference_name.lower()) == flexion)
+        if p.modality == r.modality and p.region == r.region and p.contrast == r.contrast
+        and (("flexion" in p.reference_name.lower()) == r.dynamic_views)
     ]
     return (hits[0] if len(hits) == 1 else None), True
 
