@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from workup.errors import EvaluationError
 from workup.kb.load import KnowledgeBase
@@ -28,6 +28,8 @@ from workup.kb.schema import (
 from workup.types import Fact, Facts
 
 Tri = bool | None
+K = TypeVar("K")
+V = TypeVar("V")
 _EMPTY: frozenset[str] = frozenset()
 _MAX_REF_DEPTH = 32
 
@@ -70,7 +72,7 @@ class CriteriaEvaluator:
             named criteria are then evaluated once each.
     """
 
-    __slots__ = ("kb", "facts", "unknown_inputs", "_get", "_compiled", "_memo")
+    __slots__ = ("kb", "facts", "unknown_inputs", "_get", "_memo")
 
     def __init__(
         self,
@@ -84,7 +86,6 @@ class CriteriaEvaluator:
         self.facts = facts
         self.unknown_inputs = unknown_inputs if unknown_inputs is not None else {}
         self._get: Lookup = facts.lookup() if isinstance(facts, Facts) else facts.get
-        self._compiled: dict[int, tuple[Criterion, Compiled]] = kb.cache.setdefault("criteria", {})
         # With facts that will not change (``fixed``), a named criterion's outcome is the same
         # every time it is referred to, so it is evaluated once. Resolution adds facts as it
         # goes and must not memoise.
@@ -97,9 +98,7 @@ class CriteriaEvaluator:
 
     def evaluate(self, c: Criterion) -> Outcome:
         """Evaluate ``c`` and return its three-valued outcome."""
-        hit = self._compiled.get(id(c))
-        fn = hit[1] if hit is not None and hit[0] is c else compiled(self.kb, c)
-        return fn(self._get, self.unknown_inputs, self._memo, 0)
+        return compiled(self.kb, c)(self._get, self.unknown_inputs, self._memo, 0)
 
     def run(self, fn: Compiled) -> Outcome:
         """Evaluate an already compiled criterion (see :func:`compiled`): for per-pack plans."""
@@ -245,7 +244,7 @@ def _compile_fact(c: FactIs) -> Compiled:
         if v is False:
             return on_false
         if v.__class__ is str:
-            return known.get(v) or _kept(known, v, test(v), _KNOWN_STRINGS)
+            return known.get(v) or kept(known, v, test(v), _KNOWN_STRINGS)
         return test(v)
 
     return fact_
@@ -259,11 +258,11 @@ _KNOWN_STRINGS = 64  # enum values are few; free-text facts must not grow the ca
 CACHE_BOUND = 4096
 
 
-def _kept(cache: dict, key: object, o: Outcome, limit: int) -> Outcome:
-    """``o``, kept under ``key`` while ``cache`` holds fewer than ``limit`` outcomes (never cleared)."""
+def kept(cache: dict[K, V], key: K, value: V, limit: int) -> V:
+    """``value``, kept under ``key`` while ``cache`` holds fewer than ``limit`` entries (never cleared)."""
     if len(cache) < limit:
-        cache[key] = o
-    return o
+        cache[key] = value
+    return value
 
 
 def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
@@ -285,7 +284,7 @@ def _compile_range(fact: str, gte: float | None, lt: float | None) -> Compiled:
             return missing(ui)
         v = f.value
         key = (v.__class__, v)
-        return seen.get(key) or _kept(seen, key, test(v), _KNOWN_NUMBERS)
+        return seen.get(key) or kept(seen, key, test(v), _KNOWN_NUMBERS)
 
     return range_
 

@@ -16,6 +16,7 @@ from workup.engine.criteria import (
     CriteriaEvaluator,
     Outcome,
     compiled,
+    kept,
 )
 from workup.kb.load import KnowledgeBase
 from workup.types import Status, TraceEntry
@@ -82,12 +83,7 @@ def _entry(entries: dict[tuple[str, Outcome], TraceEntry], node: str, o: Outcome
     and never cleared.
     """
     key = (node, o)
-    e = entries.get(key)
-    if e is None:
-        e = TraceEntry(node, tri(o.value), _why(o))
-        if len(entries) < CACHE_BOUND:
-            entries[key] = e
-    return e
+    return entries.get(key) or kept(entries, key, TraceEntry(node, tri(o.value), _why(o)), CACHE_BOUND)
 
 
 def _why(o: Outcome) -> str:

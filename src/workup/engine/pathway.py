@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
-from workup.engine.criteria import CACHE_BOUND, Compiled, CriteriaEvaluator, compiled
+from workup.engine.criteria import (
+    CACHE_BOUND,
+    Compiled,
+    CriteriaEvaluator,
+    compiled,
+    kept,
+)
 from workup.engine.rate import display_name
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import PathwayDef, ProcedureDef
@@ -71,12 +77,9 @@ def walk(
                 o = ev.run(when)
                 if o.value is True:
                     nxt = to
-                    entry = taken.get((where, to, o.because))
-                    if entry is None:
-                        entry = TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}")
-                        if len(taken) < CACHE_BOUND:
-                            taken[(where, to, o.because)] = entry
-                    trace.append(entry)
+                    key = (where, to, o.because)
+                    trace.append(taken.get(key) or kept(
+                        taken, key, TraceEntry(where, "taken", f"→ {to} because {', '.join(o.because)}"), CACHE_BOUND))
                     break
                 if o.value is None:
                     unknown.append((nid, o.unknown))
@@ -99,14 +102,11 @@ def walk(
             name, concrete = display_name(kb, node.procedure, region)
             ref, pid = name, concrete.id
         numbers = cite(node.citations)
-        hit = emitted.get((where, numbers, ref))
-        if hit is None:
-            hit = (
-                NextStep(node.kind, node.text, nid, numbers, ref, pid, node.urgency),
-                TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")),
-            )
-            if len(emitted) < CACHE_BOUND:
-                emitted[(where, numbers, ref)] = hit
+        key = (where, numbers, ref)
+        hit = emitted.get(key) or kept(emitted, key, (
+            NextStep(node.kind, node.text, nid, numbers, ref, pid, node.urgency),
+            TraceEntry(where, "emitted", node.action + (f" {ref}" if ref else "")),
+        ), CACHE_BOUND)
         steps.append(hit[0])
         trace.append(hit[1])
         queue.extend(node.then)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workup.engine.criteria import CACHE_BOUND, CriteriaEvaluator
+from workup.engine.criteria import CACHE_BOUND, CriteriaEvaluator, kept
 from workup.engine.match import match, tri
 from workup.engine.pathway import walk
 from workup.engine.rate import rate, rate_order
@@ -164,9 +164,7 @@ def _closing(kb: KnowledgeBase, topic: TopicDef, cite: Citer) -> _Closing:
     if hit is None:
         pitfalls = tuple([(p.text, cite(p.citations)) for p in topic.pitfalls])
         payer = tuple([(p.text, cite(p.citations)) for p in topic.payer_notes])
-        hit = (pitfalls, payer, cite.table())
-        if len(memo) < CACHE_BOUND:  # in fact bounded by the pack's variants and paths
-            memo[key] = hit
+        hit = kept(memo, key, (pitfalls, payer, cite.table()), CACHE_BOUND)  # in fact bounded by variants and paths
     return hit
 
 
@@ -243,9 +241,7 @@ def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     cache: dict[tuple[str, ...], str] = kb.cache.setdefault("labels", {})
     text = cache.get(because)
     if text is None:
-        text = _label_text(kb, because)
-        if len(cache) < CACHE_BOUND:  # numeric values make many keys
-            cache[because] = text
+        text = kept(cache, because, _label_text(kb, because), CACHE_BOUND)  # numeric values make many keys
     return text
 
 

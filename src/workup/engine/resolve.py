@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from workup.engine.criteria import CACHE_BOUND, Compiled, CriteriaEvaluator, compiled
+from workup.engine.criteria import (
+    CACHE_BOUND,
+    Compiled,
+    CriteriaEvaluator,
+    compiled,
+    kept,
+)
 from workup.kb.load import KnowledgeBase
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
@@ -74,12 +80,10 @@ def _apply_rules(
             hit = derived.get(key)
             if hit is None:
                 why = ", ".join(o.because)
-                hit = (
+                hit = kept(derived, key, (
                     Fact(fid, o.value, FactOrigin.DERIVED, (Evidence(why, source="rule"),)),
                     TraceEntry(f"fact:{fid}", "true" if o.value else "false", f"derived from {why}"),
-                )
-                if len(derived) < CACHE_BOUND:
-                    derived[key] = hit
+                ), CACHE_BOUND)
             items[fid] = hit[0]
             trace.append(hit[1])
             continue
