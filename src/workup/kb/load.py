@@ -21,7 +21,6 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel
 
 from workup import __version__
@@ -160,12 +159,10 @@ def build(files: dict[str, str]) -> KnowledgeBase:
 
     cases: list[dict[str, Any]] = []
     for name in sorted(p for p in files if p.startswith("cases/")):
-        try:
-            data = yaml.safe_load(files[name])
-        except yaml.YAMLError as e:
-            c.add(name, "", f"not valid YAML: {e}")
+        data = c.yaml(name, files[name])
+        if data is None:
             continue
-        if not isinstance(data, dict) or data.get("schema_version") != 1 or not isinstance(data.get("cases"), list):
+        if data.get("schema_version") != 1 or not isinstance(data.get("cases"), list):
             c.add(name, "", "a cases file needs schema_version: 1 and a list under cases")
             continue
         for i, case in enumerate(data["cases"]):
