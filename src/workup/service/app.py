@@ -183,7 +183,7 @@ def create_app(
     app.include_router(hooks.router)
     app.include_router(web.router)
     # innermost: the consultation routes, answered without FastAPI's router (see direct.py)
-    app.add_middleware(DirectRoutes, fastapi_app=app)
+    app.add_middleware(DirectRoutes, fastapi_app=app, error_response=error_response)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -24,6 +24,10 @@ from typing import Any
 from starlette.requests import Request
 
 from workup.errors import WorkupError
+from workup.service.cds import SERVICES, HookRequest
+from workup.service.deps import require_ehr
+from workup.service.routes.api import RecommendRequest, recommend_response
+from workup.service.routes.hooks import cds_response_for
 
 _JSON = b"application/json"
 
@@ -31,9 +35,10 @@ _JSON = b"application/json"
 class DirectRoutes:
     """Pure ASGI middleware answering the hot POST routes without FastAPI's router."""
 
-    def __init__(self, app: Any, fastapi_app: Any) -> None:
+    def __init__(self, app: Any, fastapi_app: Any, error_response: Any) -> None:
         self.app = app
         self.fastapi_app = fastapi_app  # whose state holds the settings, store and verifier
+        self.error_response = error_response  # the app's coded-error response, as its handler gives it
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
@@ -43,8 +48,6 @@ class DirectRoutes:
         if path == "/v1/recommend":
             target = None
         elif path.startswith("/cds-services/"):
-            from workup.service.cds import SERVICES
-
             target = path[len("/cds-services/"):]
             if target not in SERVICES:
                 await self.app(scope, receive, send)
@@ -67,23 +70,16 @@ class DirectRoutes:
         await self._answer(scope, receive, send, target, model)
 
     async def _answer(self, scope, receive, send, target: str | None, model: Any) -> None:
-        from workup.service.app import error_response
-        from workup.service.deps import require_ehr
-
         st = self.fastapi_app.state.workup
         try:
             if not st.settings.dev_insecure:
                 await require_ehr(Request(scope, receive))
             if target is None:
-                from workup.service.routes.api import recommend_response
-
                 response = await recommend_response(st, model)
             else:
-                from workup.service.routes.hooks import cds_response_for
-
                 response = await cds_response_for(st, target, model)
         except WorkupError as e:  # the app's handler for coded errors, as FastAPI would call it
-            response = error_response(e)
+            response = self.error_response(e)
         await response(scope, receive, send)
 
 
@@ -97,12 +93,9 @@ def _validated(body: bytes, target: str | None) -> Any:
         data = json.loads(body)
     except Exception:  # malformed, not UTF-8/16/32, nested too deep (RecursionError): FastAPI's to answer
         return None
-    if target is None:
-        from workup.service.routes.api import RecommendRequest as Model
-    else:
-        from workup.service.cds import HookRequest as Model
+    model = RecommendRequest if target is None else HookRequest
     try:
-        return Model.model_validate(data, from_attributes=True)
+        return model.model_validate(data, from_attributes=True)
     except Exception:  # ValidationError, or anything unforeseen: FastAPI's to answer
         return None
 
