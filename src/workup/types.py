@@ -92,7 +92,9 @@ class Facts(Mapping[str, Fact]):
     __slots__ = ("_items",)
 
     def __init__(self, facts: Mapping[str, Fact] | list[Fact] | tuple[Fact, ...] = ()) -> None:
-        if isinstance(facts, Mapping):
+        if type(facts) is list or type(facts) is tuple:  # noqa: E721 (exact types: the ABC check below is slow)
+            items = {f.id: f for f in facts}
+        elif isinstance(facts, Mapping):
             items = dict(facts)
         else:
             items = {f.id: f for f in facts}

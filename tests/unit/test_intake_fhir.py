@@ -240,3 +240,118 @@ def test_a_year_in_a_note_becomes_a_duration_on_the_consultation_date():
     later = date(2027, 5, 1)
     facts_later, _ = facts_from_bundle(copy.deepcopy(b), KB, later)  # another date: not the memoised reading
     assert facts_later.value("symptom_duration_days") == float((later - date(2019, 1, 1)).days)
+
+
+# Loose resources (a CDS call) and element-level validation memo.
+
+
+def _resources(bundle=BUNDLE):
+    return [copy.deepcopy(e["resource"]) for e in bundle["entry"]]
+
+
+def test_loose_resources_read_as_the_same_resources_in_a_bundle():
+    from workup.intake.fhir import facts_from_resources
+
+    in_bundle = _uncached(BUNDLE)
+    loose = facts_from_resources(_resources(), KB, AS_OF)
+    assert loose[0].to_list() == in_bundle[0].to_list() and loose[1] == in_bundle[1]
+
+
+def test_an_invalid_loose_resource_is_located_by_its_type_and_id():
+    from workup.intake.fhir import facts_from_resources
+
+    bad = _resources()
+    bad[1]["code"] = {"coding": [{"system": 5}]}
+    bad[1]["onsetDateTime"] = "last spring"
+    with pytest.raises(IntakeError) as e:
+        facts_from_resources(bad, KB, AS_OF)
+    assert e.value.code == "IN242" and "Condition" in e.value.message
+    wheres = [d["where"] for d in e.value.details]
+    assert all(w.startswith("Condition/c1.") for w in wheres) and any(w.startswith("Condition/c1.code") for w in wheres)
+    assert any(w.startswith("Condition/c1.onsetDateTime") for w in wheres)
+
+
+@pytest.mark.parametrize("item", [None, "Patient", {"id": "p1"}, {"resourceType": 7}])
+def test_an_item_that_is_not_a_resource_is_a_coded_error(item):
+    from workup.intake.fhir import facts_from_resources
+
+    with pytest.raises(IntakeError) as e:
+        facts_from_resources([*_resources(), item], KB, AS_OF)
+    assert e.value.code == "IN244"
+
+
+def test_an_unknown_resource_type_is_a_coded_error():
+    from workup.intake.fhir import facts_from_resources
+
+    with pytest.raises(IntakeError) as e:
+        facts_from_resources([{"resourceType": "NotAThing", "id": "x"}], KB, AS_OF)
+    assert e.value.code == "IN242" and e.value.details[0]["where"] == "NotAThing/x"
+
+
+def _fresh_model(resource):
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource["resourceType"]).model_validate(copy.deepcopy(resource))
+
+
+def test_a_new_resource_built_around_memoised_elements_equals_one_validated_whole():
+    """Another patient's Condition reuses the code element validated for the first one."""
+    from workup.intake import fhir
+
+    fhir._RESOURCES._memo.clear()
+    fhir._RESOURCES._elements.clear()
+    first = _resources()
+    for r in first:
+        fhir._RESOURCES.get(r)
+    elements = len(fhir._RESOURCES._elements)
+    assert elements > 0
+    for r in _resources():
+        other = {**r, "id": f"{r['id']}-other"}
+        if "subject" in other:
+            other["subject"] = {"reference": "Patient/other"}
+        built = fhir._RESOURCES.get(other)
+        assert not isinstance(built, dict)
+        assert built.model_dump() == _fresh_model(other).model_dump()
+    assert len(fhir._RESOURCES._elements) == elements + 1  # only the new subject reference was validated
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"code": {"coding": [{"system": 5}]}},  # an invalid element
+        {"code": {"coding": [None]}},  # a null inside a list of complex elements
+        {"category": [None, {"text": "x"}]},
+        {"onsetDateTime": "2020-01-01", "onsetString": "in 2020"},  # two values for one choice element
+        {"subject": {"reference": 5}},  # a wrong type inside an element that varies per patient
+        {"recordedDate": "yesterday"},  # an invalid primitive beside memoised elements
+        {"unknownElement": {"text": "x"}},
+    ],
+)
+def test_an_invalid_resource_fails_alike_with_or_without_memoised_elements(change):
+    from workup.intake import fhir
+    from workup.intake.fhir import facts_from_resources
+
+    bad = _resources()
+    bad[1] = {**bad[1], **change}
+    fhir._RESOURCES._memo.clear()
+    fhir._RESOURCES._elements.clear()
+    fhir._bundle_memo.clear()
+    with pytest.raises(IntakeError) as cold:
+        facts_from_resources(copy.deepcopy(bad), KB, AS_OF)
+    facts_from_resources(_resources(), KB, AS_OF)  # every valid element is now memoised
+    fhir._bundle_memo.clear()
+    with pytest.raises(IntakeError) as warm:
+        facts_from_resources(copy.deepcopy(bad), KB, AS_OF)
+    assert (warm.value.code, warm.value.message, warm.value.details) == (cold.value.code, cold.value.message, cold.value.details)
+    assert cold.value.code == "IN242"
+
+
+def test_the_element_memo_is_bounded(monkeypatch):
+    from workup.intake import fhir
+
+    monkeypatch.setattr(fhir._RESOURCES, "element_size", 3)
+    for i in range(10):
+        r = copy.deepcopy(BUNDLE["entry"][1]["resource"])
+        r["code"]["text"] = f"Neck pain {i}"
+        fhir._RESOURCES.get(r)
+    assert len(fhir._RESOURCES._elements) == 3

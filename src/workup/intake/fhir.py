@@ -63,29 +63,83 @@ def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None)
             if hit is not None and hit[0] is kb:
                 _bundle_memo.move_to_end(memo_key)
                 return hit[1], list(hit[2])
-    facts, orders = _read(_parse(data), kb, as_of)
+    parsed = _parse(data)
+    facts, orders = _read([e.resource for e in parsed.entry or [] if e.resource is not None], kb, as_of)
     if key is not None:
-        with _text_lock:
-            _bundle_memo[memo_key] = (kb, facts, tuple(orders))
-            while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
-                _bundle_memo.popitem(last=False)
+        _remember(memo_key, kb, facts, orders)
     return facts, orders
 
 
-def _read(parsed: Any, kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, list[str]]:
+def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date | None = None) -> tuple[Facts, list[str]]:
+    """Read loose FHIR R4 resources (no Bundle around them) into facts, and list their orders.
+
+    What a CDS Hooks call carries: the prefetched Patient, Conditions and Procedures and the
+    draft ServiceRequest, each validated by fhir.resources and read as
+    :func:`facts_from_bundle` reads a Bundle's entries (memoised per resource list, pack
+    and date, like a Bundle).
+
+    Raises:
+        IntakeError: a resource is not a valid FHIR R4 resource (IN242, with the problems
+            located as ``ResourceType/id.element``) or not a resource at all (IN244).
+    """
+    for i, r in enumerate(resources):
+        if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
+            raise IntakeError(f"item {i} is not a FHIR resource (a JSON object with a resourceType)", code="IN244")
+    key = _canonical_list(resources)
+    if key is not None:
+        memo_key = (key, id(kb), as_of)
+        with _text_lock:
+            hit = _bundle_memo.get(memo_key)
+            if hit is not None and hit[0] is kb:
+                _bundle_memo.move_to_end(memo_key)
+                return hit[1], list(hit[2])
+    facts, orders = _read([_resource_model(r) for r in resources], kb, as_of)
+    if key is not None:
+        _remember(memo_key, kb, facts, orders)
+    return facts, orders
+
+
+def _remember(memo_key: tuple, kb: KnowledgeBase, facts: Facts, orders: list[str]) -> None:
+    with _text_lock:
+        _bundle_memo[memo_key] = (kb, facts, tuple(orders))
+        while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
+            _bundle_memo.popitem(last=False)
+
+
+def _resource_model(resource: dict) -> Any:
+    """The validated model of one loose resource, or the IntakeError saying why it is not valid."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    model = _RESOURCES.get(resource)
+    if not isinstance(model, dict):
+        return model
+    name = resource["resourceType"]
+    label = f"{name}/{resource['id']}" if isinstance(resource.get("id"), str) else name
+    try:
+        cls = get_fhir_model_class(name)
+    except (KeyError, ValueError):
+        raise IntakeError(f"unknown FHIR resource type {name!r}", code="IN242", details=[{"where": label, "message": "unknown resource type"}]) from None
+    try:
+        return cls.model_validate(resource)
+    except ValidationError as e:
+        details = [{"where": ".".join([label, *(str(p) for p in err.get("loc", ()))]), "message": str(err.get("msg", ""))}
+                   for err in e.errors()[:20]]
+        raise IntakeError(f"not a valid FHIR R4 {name} ({e.error_count()} problem(s))", code="IN242", details=details) from None
+    except (TypeError, ValueError, KeyError) as e:
+        raise IntakeError(f"not a valid FHIR R4 {name}: {e}", code="IN242") from None
+
+
+def _read(resources: list[Any], kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, list[str]]:
     by_ref: dict[str, Any] = {}
-    for e in parsed.entry or []:
-        r = e.resource
-        if r is not None and getattr(r, "id", None):
+    for r in resources:
+        if getattr(r, "id", None):
             by_ref[f"{r.get_resource_type()}/{r.id}"] = r
     codes: list[tuple[str, str]] = []
     segments: list[tuple[str, str]] = []
     orders: list[str] = []
     given: list[Fact] = []
-    for e in parsed.entry or []:
-        r = e.resource
-        if r is None:
-            continue
+    for r in resources:
         kind = r.get_resource_type()
         src = f"fhir:{kind}/{r.id}" if getattr(r, "id", None) else f"fhir:{kind}"
         if kind == "Patient":
@@ -151,36 +205,36 @@ def _parse(data: dict) -> Any:
 
 
 class _Resources:
-    """Validated FHIR resources by their canonical JSON (a bounded, least-recently-used memo).
+    """Validated FHIR resources and their elements by canonical JSON (bounded LRU memos).
 
     Validating a resource is a pure function of its JSON, and the same Patient, Conditions
     and Procedures come back on every call about the same patient (order-select, then
-    order-sign, then the next order). fhir.resources builds each resource in ~0.1-0.3 ms;
-    a hit costs one canonical serialisation. The Bundle is still validated around the
-    resources, which fhir.resources accepts as already-built models. Resources stay in
-    the worker's memory only, never on disk or in logs.
+    order-sign, then the next order): a hit costs one canonical serialisation.
+
+    A resource seen for the first time is still validated by fhir.resources, but around
+    elements already validated: each complex top-level element (a ``code``, a
+    ``clinicalStatus``, a ``reasonCode`` entry...) is validated alone by its own FHIR type
+    and memoised, since the same codes and statuses recur across patients while ids,
+    references and dates do not. fhir.resources accepts a built element as it accepts a
+    built resource, and its resource-level rules (required elements, choice types, nulls
+    in lists) run on the resource as always. An element or resource that fails alone is
+    left as it is, so the enclosing validation reports the problem exactly where it always
+    did. Everything stays in the worker's memory only, never on disk or in logs.
     """
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, size: int = 1024, element_size: int = 4096) -> None:
         self.size = size
+        self.element_size = element_size
         self._memo: OrderedDict[bytes, Any] = OrderedDict()
+        self._elements: OrderedDict[tuple[type, bytes], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, resource: dict) -> Any:
-        """The validated model of ``resource``; the dict itself when it cannot be validated alone.
-
-        A resource that fails validation is left as it is, so the Bundle's validation
-        reports the problem exactly where it always did.
-        """
-        import orjson
+        """The validated model of ``resource``; the dict itself when it cannot be validated alone."""
         from fhir.resources.R4B import get_fhir_model_class
-        from pydantic import ValidationError
 
-        try:
-            key = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, ValueError):  # e.g. an integer beyond 64 bits: validate it with the Bundle
-            return resource
-        if len(key) > _MAX_MEMO_CHARS:  # a large resource is validated with the Bundle, not kept
+        key = _canonical(resource)
+        if key is None:  # an integer beyond 64 bits, or a large resource: validated with the Bundle
             return resource
         with self._lock:
             model = self._memo.get(key)
@@ -188,14 +242,103 @@ class _Resources:
                 self._memo.move_to_end(key)
                 return model
         try:
-            model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-        except (ValidationError, ValueError, TypeError, KeyError):
+            cls = get_fhir_model_class(resource["resourceType"])
+        except (KeyError, TypeError, ValueError):
+            return resource
+        model = _validated(cls, self._with_elements(cls, resource))
+        if model is None:
             return resource
         with self._lock:
             self._memo[key] = model
             while len(self._memo) > self.size:
                 self._memo.popitem(last=False)
         return model
+
+    def _with_elements(self, cls: type, resource: dict) -> dict:
+        """``resource`` with each complex top-level element replaced by its validated model."""
+        out = dict(resource)
+        for name, value in resource.items():
+            element = _element_class(cls, name)
+            if element is None:
+                continue
+            if isinstance(value, dict):
+                out[name] = self._element(element, value)
+            elif isinstance(value, list):
+                out[name] = [self._element(element, v) if isinstance(v, dict) else v for v in value]
+        return out
+
+    def _element(self, cls: type, value: dict) -> Any:
+        key = _canonical(value)
+        if key is None:
+            return value
+        memo_key = (cls, key)
+        with self._lock:
+            model = self._elements.get(memo_key)
+            if model is not None:
+                self._elements.move_to_end(memo_key)
+                return model
+        model = _validated(cls, value)
+        if model is None:
+            return value
+        with self._lock:
+            self._elements[memo_key] = model
+            while len(self._elements) > self.element_size:
+                self._elements.popitem(last=False)
+        return model
+
+
+def _canonical(value: dict) -> bytes | None:
+    """The canonical JSON of a resource or element small enough to keep, else None."""
+    import orjson
+
+    try:
+        key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, ValueError):  # e.g. an integer beyond 64 bits
+        return None
+    return key if len(key) <= _MAX_MEMO_CHARS else None
+
+
+def _validated(cls: type, value: dict) -> Any:
+    """``cls.model_validate(value)``, or None when fhir.resources refuses it."""
+    from pydantic import ValidationError
+
+    try:
+        return cls.model_validate(value)
+    except (ValidationError, ValueError, TypeError, KeyError):
+        return None
+
+
+_ELEMENT_CLASSES: dict[tuple[type, str], type | None] = {}
+
+
+def _element_class(cls: type, name: str) -> type | None:
+    """The FHIR model class of the complex element ``name`` of resource ``cls``, else None.
+
+    None for primitives, primitive extensions (``_birthDate``), contained resources (their
+    type is the resource's own) and names the resource does not have.
+    """
+    hit = _ELEMENT_CLASSES.get((cls, name), False)
+    if hit is not False:
+        return hit
+    import typing
+
+    found = None
+    if not name.startswith("_") and name != "contained":
+        field = cls.model_fields.get(name)
+        if field is None:
+            field = next((f for f in cls.model_fields.values() if f.alias == name), None)
+        stack = [field.annotation] if field is not None else []
+        while stack and found is None:
+            t = stack.pop()
+            get = getattr(t, "get_model_klass", None)
+            if callable(get):
+                found = get()
+            else:
+                stack.extend(typing.get_args(t))
+    if found is not None and getattr(found, "__resource_type__", None) in ("Resource", "DomainResource"):
+        found = None
+    _ELEMENT_CLASSES[(cls, name)] = found
+    return found
 
 
 _RESOURCES = _Resources()
@@ -222,6 +365,17 @@ def _bundle_key(data: dict) -> bytes | None:
         return None
     try:
         key = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, ValueError):
+        return None
+    return key if len(key) <= 4 * _MAX_MEMO_CHARS else None
+
+
+def _canonical_list(resources: list[dict]) -> bytes | None:
+    """The canonical JSON of a list of loose resources (the memo key), else None."""
+    import orjson
+
+    try:
+        key = orjson.dumps(resources, option=orjson.OPT_SORT_KEYS)
     except (TypeError, ValueError):
         return None
     return key if len(key) <= 4 * _MAX_MEMO_CHARS else None

@@ -17,7 +17,7 @@ from typing import Any
 
 from workup.engine import evaluate
 from workup.errors import ServiceError
-from workup.intake.fhir import facts_from_bundle
+from workup.intake.fhir import facts_from_resources
 from workup.intake.orders import read_order
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef
@@ -146,8 +146,7 @@ def patient_facts(
     resources = [r for r in _resources(prefetch.get("patient")) if r.get("resourceType") == "Patient"][:1]
     resources += [r for r in _resources(prefetch.get("conditions")) if r.get("resourceType") == "Condition"]
     resources += [r for r in _resources(prefetch.get("procedures")) if r.get("resourceType") == "Procedure"]
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in [*resources, order.request]]}
-    facts, _orders = facts_from_bundle(bundle, kb, as_of)
+    facts, _orders = facts_from_resources([*resources, order.request], kb, as_of)
     if require_patient and "patient" not in prefetch and facts.value("age") is None:
         raise ServiceError("the patient was not prefetched and workup does not fetch from the EHR", code="SV412")
     p = order.procedure
