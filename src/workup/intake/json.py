@@ -13,17 +13,13 @@ Accepted shapes for each entry of a facts object::
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 from typing import Any, Mapping
 
+from workup.durations import written_days
 from workup.errors import IntakeError
 from workup.kb.load import KnowledgeBase
 from workup.types import Fact, FactOrigin, Facts
-
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|day|days|w|wk|wks|week|weeks|mo|month|months|y|yr|yrs|year|years)\s*$", re.I)
-_ISO = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.I)
-_PER = {"d": 1, "w": 7, "m": 30.4375, "y": 365.25}
 
 
 def parse_duration_days(v: Any) -> float:
@@ -36,16 +32,9 @@ def parse_duration_days(v: Any) -> float:
             raise ValueError("a duration cannot be negative")
         return float(v)
     if isinstance(v, str):
-        m = _DUR.match(v)
-        if m:
-            unit = m.group(2).lower()[0]
-            if m.group(2).lower().startswith("mo"):
-                unit = "m"
-            return _finite(float(m.group(1)) * _PER[unit])
-        m = _ISO.match(v.strip())
-        if m and any(m.groups()):
-            y, mo, w, d = (float(g) if g else 0.0 for g in m.groups())
-            return _finite(y * 365.25 + mo * 30.4375 + w * 7 + d)
+        days = written_days(v)
+        if days is not None:
+            return _finite(days)
     raise ValueError(f"not a duration: {v!r} (use days, or e.g. 4w, 2mo, 1y, P2Y)")
 
 

@@ -7,25 +7,15 @@ are declarative decision trees whose nodes are keyed by id.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from workup.durations import pack_days
+
 SCHEMA_VERSION = 1
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|w|mo|y)\s*$")
-_UNIT_DAYS = {"d": 1.0, "w": 7.0, "mo": 30.4375, "y": 365.25}
-
-
-def duration_days(text: str | float | int) -> float:
-    """Parse a knowledge-pack duration such as ``6w``, ``3mo``, ``90d`` or ``2y`` into days."""
-    if isinstance(text, (int, float)):
-        return float(text)
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"not a duration: {text!r} (use a number with d, w, mo or y, e.g. 6w)")
-    return float(m.group(1)) * _UNIT_DAYS[m.group(2)]
+duration_days = pack_days  # a knowledge-pack duration (6w, 3mo, 90d, 2y) in days
 
 
 class Strict(BaseModel):

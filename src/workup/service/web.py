@@ -9,7 +9,6 @@ module only arranges it for reading.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from workup.durations import spoken
 from workup.errors import IntakeError, WorkupError
 from workup.service import guides
 from workup.types import Category
@@ -74,13 +74,7 @@ def format_value(value: Any, unit: str | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if unit == "days" and isinstance(value, (int, float)):
-        d = float(value)
-        for size, name in ((365.25, "year"), (30.4375, "month"), (7.0, "week")):
-            if d >= size and math.isclose(d / size, round(d / size), abs_tol=0.05):
-                n = round(d / size)
-                return f"{n} {name}{'s' if n != 1 else ''}"
-        n = round(d)
-        return f"{n} day{'s' if n != 1 else ''}"
+        return spoken(float(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
