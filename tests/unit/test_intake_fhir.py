@@ -143,7 +143,7 @@ def _uncached(bundle, kb=KB, as_of=AS_OF):
     """facts_from_bundle with both memos emptied first."""
     from workup.intake import fhir
 
-    fhir._RESOURCES._memo.clear()
+    fhir._RESOURCES.resources.clear()
     fhir._text_memo.clear()
     fhir._bundle_memo.clear()
     return facts_from_bundle(copy.deepcopy(bundle), kb, as_of)
@@ -162,7 +162,7 @@ def test_a_repeated_bundle_reuses_its_resources_and_reading_with_the_same_facts(
     again = facts_from_bundle(copy.deepcopy(BUNDLE), KB, AS_OF)
     assert again[0].to_list() == first[0].to_list() and again[1] == first[1]
     assert reads == [] and built == []  # read and validated once, on the first call
-    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"]) and len(fhir._bundle_memo) == 1
+    assert len(fhir._RESOURCES.resources) == len(BUNDLE["entry"]) and len(fhir._bundle_memo) == 1
 
 
 def test_a_bundle_with_more_than_resources_is_validated_whole_each_time_around_memoised_resources():
@@ -174,7 +174,7 @@ def test_a_bundle_with_more_than_resources_is_validated_whole_each_time_around_m
     fuller["entry"][0]["fullUrl"] = "urn:uuid:5f0c1a52-8a0e-4a52-9a57-5a3e1f1f0001"
     again = facts_from_bundle(fuller, KB, AS_OF)
     assert again[0].to_list() == first[0].to_list()
-    assert len(fhir._bundle_memo) == 1 and len(fhir._RESOURCES._memo) == len(BUNDLE["entry"])
+    assert len(fhir._bundle_memo) == 1 and len(fhir._RESOURCES.resources) == len(BUNDLE["entry"])
     fuller["timestamp"] = "not a time"
     with pytest.raises(IntakeError) as e:
         facts_from_bundle(fuller, KB, AS_OF)
@@ -189,7 +189,7 @@ def test_a_changed_resource_is_validated_again():
     older["entry"][0]["resource"]["birthDate"] = "1940-03-01"
     facts, _ = facts_from_bundle(older, KB, AS_OF)
     assert facts.value("age") == 86.0
-    assert len(fhir._RESOURCES._memo) == len(BUNDLE["entry"]) + 1
+    assert len(fhir._RESOURCES.resources) == len(BUNDLE["entry"]) + 1
 
 
 @pytest.mark.parametrize("where", [0, 2])
@@ -219,16 +219,16 @@ def test_memoised_reading_is_per_knowledge_pack():
 def test_memos_are_bounded(monkeypatch):
     from workup.intake import fhir
 
-    monkeypatch.setattr(fhir._RESOURCES, "size", 3)
-    monkeypatch.setattr(fhir, "_TEXT_MEMO_SIZE", 2)
-    monkeypatch.setattr(fhir, "_BUNDLE_MEMO_SIZE", 2)
+    monkeypatch.setattr(fhir._RESOURCES.resources, "size", 3)
+    monkeypatch.setattr(fhir._text_memo, "size", 2)
+    monkeypatch.setattr(fhir._bundle_memo, "size", 2)
     _uncached(BUNDLE)
     for year in range(1950, 1960):
         b = copy.deepcopy(BUNDLE)
         b["entry"][0]["resource"]["birthDate"] = f"{year}-01-01"
         b["entry"][2]["resource"]["code"]["text"] = f"Lumbar laminectomy in {year}"
         facts_from_bundle(b, KB, AS_OF)
-    assert len(fhir._RESOURCES._memo) == 3 and len(fhir._text_memo) == 2 and len(fhir._bundle_memo) == 2
+    assert len(fhir._RESOURCES.resources) == 3 and len(fhir._text_memo) == 2 and len(fhir._bundle_memo) == 2
 
 
 def test_a_year_in_a_note_becomes_a_duration_on_the_consultation_date():
@@ -298,12 +298,12 @@ def test_a_new_resource_built_around_memoised_elements_equals_one_validated_whol
     """Another patient's Condition reuses the code element validated for the first one."""
     from workup.intake import fhir
 
-    fhir._RESOURCES._memo.clear()
-    fhir._RESOURCES._elements.clear()
+    fhir._RESOURCES.resources.clear()
+    fhir._RESOURCES.elements.clear()
     first = _resources()
     for r in first:
         fhir._RESOURCES.get(r)
-    elements = len(fhir._RESOURCES._elements)
+    elements = len(fhir._RESOURCES.elements)
     assert elements > 0
     for r in _resources():
         other = {**r, "id": f"{r['id']}-other"}
@@ -312,7 +312,7 @@ def test_a_new_resource_built_around_memoised_elements_equals_one_validated_whol
         built = fhir._RESOURCES.get(other)
         assert not isinstance(built, dict)
         assert built.model_dump() == _fresh_model(other).model_dump()
-    assert len(fhir._RESOURCES._elements) == elements + 1  # only the new subject reference was validated
+    assert len(fhir._RESOURCES.elements) == elements + 1  # only the new subject reference was validated
 
 
 @pytest.mark.parametrize(
@@ -333,8 +333,8 @@ def test_an_invalid_resource_fails_alike_with_or_without_memoised_elements(chang
 
     bad = _resources()
     bad[1] = {**bad[1], **change}
-    fhir._RESOURCES._memo.clear()
-    fhir._RESOURCES._elements.clear()
+    fhir._RESOURCES.resources.clear()
+    fhir._RESOURCES.elements.clear()
     fhir._bundle_memo.clear()
     with pytest.raises(IntakeError) as cold:
         facts_from_resources(copy.deepcopy(bad), KB, AS_OF)
@@ -349,9 +349,9 @@ def test_an_invalid_resource_fails_alike_with_or_without_memoised_elements(chang
 def test_the_element_memo_is_bounded(monkeypatch):
     from workup.intake import fhir
 
-    monkeypatch.setattr(fhir._RESOURCES, "element_size", 3)
+    monkeypatch.setattr(fhir._RESOURCES.elements, "size", 3)
     for i in range(10):
         r = copy.deepcopy(BUNDLE["entry"][1]["resource"])
         r["code"]["text"] = f"Neck pain {i}"
         fhir._RESOURCES.get(r)
-    assert len(fhir._RESOURCES._elements) == 3
+    assert len(fhir._RESOURCES.elements) == 3

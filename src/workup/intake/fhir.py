@@ -58,11 +58,9 @@ def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None)
     key = _bundle_key(data)
     if key is not None:  # the same Bundle read before, on the same date with the same pack
         memo_key = (key, id(kb), as_of)
-        with _text_lock:
-            hit = _bundle_memo.get(memo_key)
-            if hit is not None and hit[0] is kb:
-                _bundle_memo.move_to_end(memo_key)
-                return hit[1], list(hit[2])
+        hit = _bundle_memo.get(memo_key)
+        if hit is not None and hit[0] is kb:
+            return hit[1], list(hit[2])
     parsed = _parse(data)
     facts, orders = _read([e.resource for e in parsed.entry or [] if e.resource is not None], kb, as_of)
     if key is not None:
@@ -88,11 +86,9 @@ def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date |
     key = _canonical_list(resources)
     if key is not None:
         memo_key = (key, id(kb), as_of)
-        with _text_lock:
-            hit = _bundle_memo.get(memo_key)
-            if hit is not None and hit[0] is kb:
-                _bundle_memo.move_to_end(memo_key)
-                return hit[1], list(hit[2])
+        hit = _bundle_memo.get(memo_key)
+        if hit is not None and hit[0] is kb:
+            return hit[1], list(hit[2])
     facts, orders = _read([_resource_model(r) for r in resources], kb, as_of)
     if key is not None:
         _remember(memo_key, kb, facts, orders)
@@ -100,10 +96,7 @@ def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date |
 
 
 def _remember(memo_key: tuple, kb: KnowledgeBase, facts: Facts, orders: list[str]) -> None:
-    with _text_lock:
-        _bundle_memo[memo_key] = (kb, facts, tuple(orders))
-        while len(_bundle_memo) > _BUNDLE_MEMO_SIZE:
-            _bundle_memo.popitem(last=False)
+    _bundle_memo.put(memo_key, (kb, facts, tuple(orders)))
 
 
 def _resource_model(resource: dict) -> Any:
@@ -204,6 +197,42 @@ def _parse(data: dict) -> Any:
         raise IntakeError(f"not a valid FHIR R4 Bundle: {e}", code="IN242") from None
 
 
+class Memo:
+    """A bounded map that forgets the least recently used entry first; safe across threads.
+
+    The intake's memos are pure functions of their keys, so an entry forgotten is only
+    work done again. ``size`` may be changed at any time (tests shrink it).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value kept for ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        """Keep ``value`` for ``key``, forgetting the oldest entries beyond ``size``."""
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class _Resources:
     """Validated FHIR resources and their elements by canonical JSON (bounded LRU memos).
 
@@ -223,11 +252,8 @@ class _Resources:
     """
 
     def __init__(self, size: int = 1024, element_size: int = 4096) -> None:
-        self.size = size
-        self.element_size = element_size
-        self._memo: OrderedDict[bytes, Any] = OrderedDict()
-        self._elements: OrderedDict[tuple[type, bytes], Any] = OrderedDict()
-        self._lock = threading.Lock()
+        self.resources = Memo(size)
+        self.elements = Memo(element_size)
 
     def get(self, resource: dict) -> Any:
         """The validated model of ``resource``; the dict itself when it cannot be validated alone."""
@@ -236,11 +262,9 @@ class _Resources:
         key = _canonical(resource)
         if key is None:  # an integer beyond 64 bits, or a large resource: validated with the Bundle
             return resource
-        with self._lock:
-            model = self._memo.get(key)
-            if model is not None:
-                self._memo.move_to_end(key)
-                return model
+        model = self.resources.get(key)
+        if model is not None:
+            return model
         try:
             cls = get_fhir_model_class(resource["resourceType"])
         except (KeyError, TypeError, ValueError):
@@ -248,10 +272,7 @@ class _Resources:
         model = _validated(cls, self._with_elements(cls, resource))
         if model is None:
             return resource
-        with self._lock:
-            self._memo[key] = model
-            while len(self._memo) > self.size:
-                self._memo.popitem(last=False)
+        self.resources.put(key, model)
         return model
 
     def _with_elements(self, cls: type, resource: dict) -> dict:
@@ -272,18 +293,13 @@ class _Resources:
         if key is None:
             return value
         memo_key = (cls, key)
-        with self._lock:
-            model = self._elements.get(memo_key)
-            if model is not None:
-                self._elements.move_to_end(memo_key)
-                return model
+        model = self.elements.get(memo_key)
+        if model is not None:
+            return model
         model = _validated(cls, value)
         if model is None:
             return value
-        with self._lock:
-            self._elements[memo_key] = model
-            while len(self._elements) > self.element_size:
-                self._elements.popitem(last=False)
+        self.elements.put(memo_key, model)
         return model
 
 
@@ -344,8 +360,7 @@ def _element_class(cls: type, name: str) -> type | None:
 _RESOURCES = _Resources()
 
 
-_BUNDLE_MEMO_SIZE = 256
-_bundle_memo: OrderedDict[tuple[bytes, int, date | None], tuple[KnowledgeBase, Facts, tuple[str, ...]]] = OrderedDict()
+_bundle_memo = Memo(256)  # (canonical JSON, pack id, date) -> (pack, facts, orders)
 
 
 def _bundle_key(data: dict) -> bytes | None:
@@ -518,10 +533,8 @@ def _combine(kb: KnowledgeBase, codes: list[tuple[str, str]], segments: list[tup
     return Facts(out)
 
 
-_TEXT_MEMO_SIZE = 1024
 _MAX_MEMO_CHARS = 16_000  # longer texts and resources are read every time, not kept in memory
-_text_memo: OrderedDict[tuple[int, str, date | None], tuple[KnowledgeBase, tuple[Fact, ...]]] = OrderedDict()
-_text_lock = threading.Lock()
+_text_memo = Memo(1024)  # (pack id, text, date) -> (pack, facts)
 
 
 def _text_facts(text: str, kb: KnowledgeBase, as_of: date | None = None) -> tuple[Fact, ...]:
@@ -537,16 +550,11 @@ def _text_facts(text: str, kb: KnowledgeBase, as_of: date | None = None) -> tupl
     if len(text) > _MAX_MEMO_CHARS:
         return tuple(read(text, kb, as_of).facts.values())
     key = (id(kb), text, as_of)
-    with _text_lock:
-        hit = _text_memo.get(key)
-        if hit is not None and hit[0] is kb:
-            _text_memo.move_to_end(key)
-            return hit[1]
+    hit = _text_memo.get(key)
+    if hit is not None and hit[0] is kb:
+        return hit[1]
     facts = tuple(read(text, kb, as_of).facts.values())
-    with _text_lock:
-        _text_memo[key] = (kb, facts)
-        while len(_text_memo) > _TEXT_MEMO_SIZE:
-            _text_memo.popitem(last=False)
+    _text_memo.put(key, (kb, facts))
     return facts
 
 
