@@ -37,7 +37,7 @@ def test_examples_are_read_by_their_rule(spec):
 
 PARAPHRASES = [
     json.loads(line)
-    for name in ("paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl", "paraphrases7.jsonl", "paraphrases8.jsonl", "paraphrases9.jsonl", "paraphrases10.jsonl", "paraphrases11.jsonl", "paraphrases12.jsonl")
+    for name in ("paraphrases.jsonl", "paraphrases2.jsonl", "paraphrases3.jsonl", "paraphrases4.jsonl", "paraphrases5.jsonl", "paraphrases6.jsonl", "paraphrases7.jsonl", "paraphrases8.jsonl", "paraphrases9.jsonl", "paraphrases10.jsonl", "paraphrases11.jsonl", "paraphrases12.jsonl", "paraphrases13.jsonl")
     for line in (HERE / "intake" / name).read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
