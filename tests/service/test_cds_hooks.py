@@ -354,3 +354,23 @@ def test_prefetch_operation_outcomes_are_tolerated(client):
     r = client.post(SIGN, json=req)
     assert r.status_code == 200, r.text
     assert_no_empty_optionals(r.json())
+
+
+def test_an_invalid_prefetched_resource_is_refused_and_located(client):
+    """A Condition fhir.resources refuses: 422 with the coded intake error naming the resource and element."""
+    req = seed_request()
+    condition = req["prefetch"]["conditions"]["entry"][0]["resource"]
+    condition["code"]["coding"][0]["system"] = 5
+    r = client.post(SIGN, json=req)
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "IN242"
+    assert err["details"] and all(d["where"].startswith(f"Condition/{condition['id']}.code") for d in err["details"])
+
+
+def test_a_prefetch_entry_that_is_not_a_resource_is_skipped_not_a_crash(client):
+    req = seed_request()
+    req["prefetch"]["conditions"]["entry"].append({"resource": "Condition/c9"})
+    req["prefetch"]["procedures"]["entry"].append({"fullUrl": "urn:uuid:0"})
+    r = client.post(SIGN, json=req)
+    assert r.status_code == 200, r.text
