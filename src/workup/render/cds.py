@@ -14,7 +14,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from workup.types import Category, RatedProcedure, Recommendation, Status
+from workup.types import Category, FactOrigin, RatedProcedure, Recommendation, Status
 
 EXT_RATING = "http://fhir.org/argonaut/Extension/pama-rating"
 EXT_CONSULT_ID = "http://fhir.org/argonaut/Extension/pama-rating-consult-id"
@@ -162,7 +162,7 @@ def detail_markdown(advice: OrderAdvice, labels: Labels) -> str:
         lines += ["| Study | Rating | Category | Radiation |", "|---|---|---|---|"]
         lines += [_rated_line(p) for p in rec.procedures[:8]]
         lines.append("")
-    used = [f for f in (rec.facts[k] for k in rec.facts) if f.origin.value != "assumed"]
+    used = [f for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED]
     if used:
         lines.append("**Facts used**")
         lines += [f"- {labels.facts.get(f.id, f.id)}: {_value(f.value, labels.units.get(f.id))} ({f.origin.value})"
