@@ -355,3 +355,13 @@ def test_the_element_memo_is_bounded(monkeypatch):
         r["code"]["text"] = f"Neck pain {i}"
         fhir._RESOURCES.get(r)
     assert len(fhir._RESOURCES.elements) == 3
+
+
+def test_unknown_element_names_do_not_grow_the_element_class_table():
+    from workup.intake import fhir
+
+    before = len(fhir._ELEMENT_CLASSES)
+    for i in range(50):
+        r = {**copy.deepcopy(BUNDLE["entry"][1]["resource"]), f"madeUp{i}": {"text": "x"}}
+        assert isinstance(fhir._RESOURCES.get(r), dict)  # refused by fhir.resources, left for the error report
+    assert len(fhir._ELEMENT_CLASSES) <= before + len(BUNDLE["entry"][1]["resource"])

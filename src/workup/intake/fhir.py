@@ -22,7 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from workup.errors import IntakeError
 from workup.intake.icd10 import facts_from_codes, normalize
@@ -336,21 +336,21 @@ def _element_class(cls: type, name: str) -> type | None:
     hit = _ELEMENT_CLASSES.get((cls, name), False)
     if hit is not False:
         return hit
-    import typing
-
+    field = cls.model_fields.get(name)
+    if field is None:
+        field = next((f for f in cls.model_fields.values() if f.alias == name), None)
+    if field is None:  # not an element of the resource (fhir.resources refuses it): not kept, so input cannot grow this table
+        return None
     found = None
     if not name.startswith("_") and name != "contained":
-        field = cls.model_fields.get(name)
-        if field is None:
-            field = next((f for f in cls.model_fields.values() if f.alias == name), None)
-        stack = [field.annotation] if field is not None else []
+        stack = [field.annotation]
         while stack and found is None:
             t = stack.pop()
             get = getattr(t, "get_model_klass", None)
             if callable(get):
                 found = get()
             else:
-                stack.extend(typing.get_args(t))
+                stack.extend(get_args(t))
     if found is not None and getattr(found, "__resource_type__", None) in ("Resource", "DomainResource"):
         found = None
     _ELEMENT_CLASSES[(cls, name)] = found
