@@ -280,12 +280,14 @@ def test_an_item_that_is_not_a_resource_is_a_coded_error(item):
     assert e.value.code == "IN244"
 
 
-def test_an_unknown_resource_type_is_a_coded_error():
+@pytest.mark.parametrize("kind", ["NotAThing", "CodeableConcept", "Reference"])
+def test_an_unknown_resource_type_is_a_coded_error(kind):
+    """Data types are not resources, though fhir.resources has a model for them."""
     from workup.intake.fhir import facts_from_resources
 
     with pytest.raises(IntakeError) as e:
-        facts_from_resources([{"resourceType": "NotAThing", "id": "x"}], KB, AS_OF)
-    assert e.value.code == "IN242" and e.value.details[0]["where"] == "NotAThing/x"
+        facts_from_resources([{"resourceType": kind, "id": "x"}], KB, AS_OF)
+    assert e.value.code == "IN242" and e.value.details[0]["where"] == f"{kind}/x"
 
 
 def _fresh_model(resource):

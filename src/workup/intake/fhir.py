@@ -99,9 +99,21 @@ def _remember(memo_key: tuple, kb: KnowledgeBase, facts: Facts, orders: list[str
     _bundle_memo.put(memo_key, (kb, facts, tuple(orders)))
 
 
+def _resource_class(name: Any) -> type | None:
+    """The fhir.resources model of resource type ``name``; None for anything else (a data type such as
+    ``CodeableConcept`` is not a resource)."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from fhir.resources.R4B.resource import Resource
+
+    try:
+        cls = get_fhir_model_class(name)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return cls if issubclass(cls, Resource) else None
+
+
 def _resource_model(resource: dict) -> Any:
     """The validated model of one loose resource, or the IntakeError saying why it is not valid."""
-    from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
     model = _RESOURCES.get(resource)
@@ -109,10 +121,9 @@ def _resource_model(resource: dict) -> Any:
         return model
     name = resource["resourceType"]
     label = f"{name}/{resource['id']}" if isinstance(resource.get("id"), str) else name
-    try:
-        cls = get_fhir_model_class(name)
-    except (KeyError, ValueError):
-        raise IntakeError(f"unknown FHIR resource type {name!r}", code="IN242", details=[{"where": label, "message": "unknown resource type"}]) from None
+    cls = _resource_class(name)
+    if cls is None:
+        raise IntakeError(f"unknown FHIR resource type {name!r}", code="IN242", details=[{"where": label, "message": "unknown resource type"}])
     try:
         return cls.model_validate(resource)
     except ValidationError as e:
@@ -257,17 +268,14 @@ class _Resources:
 
     def get(self, resource: dict) -> Any:
         """The validated model of ``resource``; the dict itself when it cannot be validated alone."""
-        from fhir.resources.R4B import get_fhir_model_class
-
         key = _canonical(resource)
         if key is None:  # an integer beyond 64 bits, or a large resource: validated with the Bundle
             return resource
         model = self.resources.get(key)
         if model is not None:
             return model
-        try:
-            cls = get_fhir_model_class(resource["resourceType"])
-        except (KeyError, TypeError, ValueError):
+        cls = _resource_class(resource["resourceType"])
+        if cls is None:
             return resource
         model = _validated(cls, self._with_elements(cls, resource))
         if model is None:
