@@ -207,7 +207,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
         # A negation cue does not unsay a number ("no fever, age 40"); family and worry still do.
         if spec.value and m.status not in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
             if spec.value == "age":
-                age = V.age_of(m.phrase)
+                age = V.age_of(m.phrase, lex)
                 if age is not None:
                     col.add("age", age, m)
             elif spec.value == "relative":

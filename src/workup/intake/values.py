@@ -252,13 +252,38 @@ def _day(year: int, month: int, day: int) -> date | None:
     return date(year, month, day)
 
 
-def age_of(words: str) -> float | None:
-    """The age in years in an age phrase (``58-year-old``, ``58 yo``, ``58M``), or None."""
+def age_of(words: str, lexicon: Lexicon | None = None) -> float | None:
+    """The age in years in an age phrase (``58-year-old``, ``58 yo``, ``58M``), or None.
+
+    With ``lexicon``, an age written in words is read too: ``sixty-eight year old``,
+    ``a seventy-two-year-old`` (a tens word of the lexicon's ``numbers``, then a units word).
+    """
     m = _AGE_NUM.search(words)
-    if m is None:
-        return None
-    age = float(m.group(0))
-    return age if 0 <= age <= 120 else None
+    if m is not None:
+        age: float | None = float(m.group(0))
+    elif lexicon is not None:
+        age = _number_in_words(words, compiled(lexicon).numbers)
+    else:
+        age = None
+    return age if age is not None and 0 <= age <= 120 else None
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def _number_in_words(words: str, numbers: Mapping[str, float]) -> float | None:
+    """The first whole number written in words: "sixty-eight" is 68, "nineteen" 19, "ninety" 90."""
+    toks = _WORD.findall(words.lower())
+    for i, t in enumerate(toks):
+        n = numbers.get(t)
+        if n is None or n != int(n) or n < 1 or t in ("a", "an"):
+            continue
+        if n >= 20 and n % 10 == 0 and i + 1 < len(toks):
+            unit = numbers.get(toks[i + 1])
+            if unit is not None and 1 <= unit <= 9 and unit == int(unit) and toks[i + 1] not in ("a", "an"):
+                return n + unit
+        return n
+    return None
 
 
 def sex_of(text: str, lexicon: Lexicon) -> tuple[str, int, int] | None:
