@@ -450,3 +450,32 @@ def test_scenario_urls_are_not_leaked_to_other_sites_by_referer(client):
     assert client.get(url(SEED_FACTS)).headers["cache-control"] == "no-store"
     external = re.findall(r'<a href="https?://[^"]+"([^>]*)>', html)
     assert external and all('rel="noreferrer noopener"' in attrs for attrs in external)
+
+
+# ---------------------------------------------------------------------- audit
+
+
+def test_an_answered_page_is_a_consultation_in_the_audit_log_without_its_text(client):
+    text = "58-year-old man two years after C5-C6 ACDF with a month of neck pain and right arm tingling; no trauma."
+    r = client.get(url({}, text))
+    assert r.status_code == 200
+    st = getattr(client.app.state, "workup", None)
+    if st is None:
+        pytest.skip("the service app is not importable here: no audit store")
+    rec = st.store.consultation(r.headers["x-workup-consult-id"])
+    assert rec["hook"] == "web" and rec["service"] == "web"
+    assert rec["variant"] == "cervical-pain-3" and rec["status"] == "rated" and rec["order_codes"] == []
+    assert "ACDF" not in repr(rec) and "tingling" not in repr(rec)  # the scenario's words are never stored
+
+
+def test_questions_are_audited_too_but_an_empty_form_or_refused_input_is_not(client):
+    asked = client.get(url({"region": "cervical"}))
+    assert asked.status_code == 200
+    store = client.app.state.workup.store
+    rec = store.consultation(asked.headers["x-workup-consult-id"])
+    assert rec["status"] == "needs-information" and rec["ratings"][0]["missing"]
+    before = len(store.consult_ids())
+    assert "x-workup-consult-id" not in client.get("/").headers
+    refused = client.get("/?fact.age=old&as_of=2026-05-30")
+    assert refused.status_code == 400 and "x-workup-consult-id" not in refused.headers
+    assert len(store.consult_ids()) == before

@@ -61,8 +61,8 @@ def consultation_record(
         consult_id: the consultation id returned to the client (``urn:uuid:…``).
         at: when the consultation was answered.
         content_version: the knowledge-pack version that answered it.
-        hook: ``order-select``, ``order-sign`` or ``api``.
-        service: the CDS service id (or API route) that answered.
+        hook: ``order-select``, ``order-sign``, ``api`` or ``web`` (the clinician page).
+        service: the CDS service id (or API route, or ``web``) that answered.
         hook_instance: the client's hookInstance, when there is one.
         order_codes: the ordered procedures as ``system|code`` (or the procedure name).
         ratings: one :func:`rating_entry` per order.

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from workup.audit.record import consultation_record, rating_entry
 from workup.durations import spoken
 from workup.errors import IntakeError, WorkupError
 from workup.service import guides
@@ -344,6 +345,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
     rec, reading = result.recommendation, result.reading
     doc = to_document(rec, include_trace=True)
     ctx["doc"] = doc
+    ctx["recommendation"] = rec
     ctx["understood"] = _understood(kb, reading if text_for_runs else None)
     ctx["procedures"] = sorted(
         [{**p, "category_label": Category(p["category"]).label} for p in doc["procedures"]],
@@ -387,7 +389,28 @@ def consultation_page(request: Request) -> Response:
     status, ctx = consultation_context(kb, params, _today(request))
     resp = _page("index.html", status, kb=kb, **ctx)
     resp.headers["Cache-Control"] = "no-store"  # the page holds a patient's scenario
+    consult_id = _audit(request, ctx.get("recommendation"))
+    if consult_id is not None:
+        resp.headers["X-Workup-Consult-Id"] = consult_id
     return resp
+
+
+def _audit(request: Request, rec: Any) -> str | None:
+    """Record a page that answered a scenario in the service's audit log; its consultation id.
+
+    Like the API's: the variant, status and questions, never the scenario's text. Nothing is
+    recorded for an empty form or refused input, or when the app has no audit store.
+    """
+    st = getattr(request.app.state, "workup", None)
+    if rec is None or st is None:
+        return None
+    now = st.clock()
+    consult_id = f"urn:uuid:{st.new_id()}"
+    st.store.record_consultation(consultation_record(
+        consult_id=consult_id, at=now, content_version=st.kb.version, hook="web", service="web",
+        hook_instance=None, order_codes=[], ratings=[rating_entry("", rec, None)], cards=[],
+    ))
+    return consult_id
 
 
 def _canonical(params: list[tuple[str, str]]) -> str:
