@@ -52,6 +52,15 @@ READS = [
      {"dangerous_mechanism": True, "midline_tenderness": True, "region": "thoracic"}),
     ("CT C-spine at the time showed no fracture; remains in an Aspen collar because of ongoing neck pain.",
      {"ct_negative": True, "collar_followup": True}),
+    ("Headbutted in a fight; neck pain.", {"trauma": True}),
+    ("Rolled his car on the motorway. Neck pain.", {"dangerous_mechanism": True}),
+    ("Knocked off his bike by a car. Neck pain.", {"dangerous_mechanism": True}),
+    ("ETOH on board. Neck pain after a fall down 10 stairs.", {"intoxication": True, "dangerous_mechanism": True}),
+    ("Unable to clear c-spine clinically due to intoxication.", {"intoxication": True}),
+    ("Rugby tackle, neck pain, tingling both arms.", {"extremity_paresthesias": True}),
+    ("CTA neck shows dissection of the left ICA after RTC.", {"arterial_injury_suspected": True}),
+    ("Seatbelt abrasion across the neck after MVC.", {"arterial_injury_suspected": True, "region": "cervical"}),
+    ("Ventilated on ICU after a high-speed RTC.", {"obtunded": True}),
     # cauda equina
     ("Sphincter disturbance and perianal numbness. LBP 2 days.", {"cauda_equina": True}),
     ("PR: reduced anal tone. LBP.", {"cauda_equina": True}),
@@ -104,6 +113,9 @@ NOT_READ = [
     # a fall of two feet is not a dangerous mechanism; CT negative for fracture is not a fracture
     ("Fell 2 feet off a step.", "dangerous_mechanism", None),
     ("CT C-spine negative for fracture or malalignment.", "radiograph_bone_abnormality", None),
+    ("Fell down 3 steps. Neck pain.", "dangerous_mechanism", None),
+    # "no acute abnormality" says nothing of how long the pain has lasted
+    ("CT C-spine no acute abnormality.", "symptom_duration_days", None),
     # how the pain behaves is not a worsening course
     ("Neck pain for 3 months, worse on working.", "symptoms_increasing", None),
     # a CRP below 10 could be either unit: not read as raised
