@@ -228,3 +228,23 @@ def test_missing_facts_are_unknown_and_not_already_given(values):
     for m in rec.missing_facts:
         assert m.fact not in values
         assert rec.facts.value(m.fact) is None
+
+
+ONE_WAY = {fid: fd.derive_gives == "true" for fid, fd in KB.facts.items() if fd.derive_gives != "both"}
+
+
+def test_the_pack_has_one_way_rules():
+    assert ONE_WAY, "facts.yaml declares implications (derive_gives)"
+
+
+@SETTINGS
+@given(fact_values())
+def test_a_one_way_rule_only_ever_derives_its_own_value(values):
+    from workup.engine.resolve import resolve
+    from workup.types import FactOrigin
+
+    res = resolve(KB, facts_of(values), AS_OF)
+    for fid, value in ONE_WAY.items():
+        f = res.facts.get(fid)
+        if f is not None and f.origin is FactOrigin.DERIVED:
+            assert f.value is value, (fid, values)

@@ -112,3 +112,47 @@ def test_resolution_does_not_change_the_input_facts():
     fs = given(age=40.0)
     resolve(default(), fs, AS_OF)
     assert list(fs) == ["age"]
+
+
+# derive_gives: a derive rule that is an implication gives only one value
+
+
+def test_progressive_cord_signs_are_cord_signs():
+    res = resolve(default(), given(myelopathy_progressive=True), AS_OF)
+    assert (res.facts["myelopathy"].value, res.facts["myelopathy"].origin) == (True, FactOrigin.DERIVED)
+
+
+@pytest.mark.parametrize(("fact", "base"), [("myelopathy", "myelopathy_progressive"), ("immunosuppressed", "hiv")])
+def test_a_false_input_of_a_true_only_rule_leaves_the_fact_to_its_policy(fact, base):
+    """No progression is not no myelopathy; no HIV is not no immunosuppression: both stay assumptions the clinician sees."""
+    res = resolve(default(), given(**{base: False}), AS_OF)
+    assert (res.facts[fact].value, res.facts[fact].origin) == (False, FactOrigin.ASSUMED)
+    assert fact in [a.fact for a in res.assumptions]
+    assert not any(t.node == f"fact:{fact}" for t in res.trace)
+
+
+def test_a_given_value_is_never_overridden_by_a_one_way_rule():
+    res = resolve(default(), given(myelopathy_progressive=False, myelopathy=True), AS_OF)
+    assert (res.facts["myelopathy"].value, res.facts["myelopathy"].origin) == (True, FactOrigin.GIVEN)
+
+
+def test_collar_follow_up_is_false_without_a_negative_study_and_asked_with_one():
+    kb = default()
+    without = resolve(kb, given(trauma=True), AS_OF)
+    assert (without.facts["collar_followup"].value, without.facts["collar_followup"].origin) == (False, FactOrigin.DERIVED)
+    with_ct = resolve(kb, given(trauma=True, ct_negative=True), AS_OF)
+    assert "collar_followup" not in with_ct.facts  # unknown: its policy is to ask
+    assert "collar_followup" not in with_ct.unknown_inputs  # the question is the fact's own, not its inputs'
+
+
+def test_derive_gives_needs_a_bool_fact_with_a_rule():
+    from pydantic import ValidationError
+
+    from workup.kb.schema import FactDef
+
+    base = {"id": "x", "type": "bool", "label": "X", "question": "X?", "group": "g", "when_unknown": "ask"}
+    assert FactDef(**base, derive={"type": "fact", "fact": "y"}, derive_gives="true").derive_gives == "true"
+    with pytest.raises(ValidationError, match="derive_gives"):
+        FactDef(**base, derive_gives="true")
+    with pytest.raises(ValidationError, match="derive_gives"):
+        FactDef(**{**base, "type": "number"}, derive={"type": "fact", "fact": "y"}, derive_gives="false")

@@ -70,11 +70,11 @@ def _apply_rules(
     late: list[tuple[str, Fact, Assumption, int]] = []  # derived facts that stayed unknown and were assumed
     trace: list[TraceEntry] = []
     derived: dict[tuple, tuple[Fact, TraceEntry]] = kb.cache.setdefault("derived", {})
-    for fid, derive, assumed, position in rules.derives:
+    for fid, derive, gives, assumed, position in rules.derives:
         if fid in items:
             continue
         o = ev.run(derive)
-        if o.value is not None:
+        if o.value is not None and o.value in gives:
             # The derived fact and its trace entry are frozen and depend only on this key.
             key = (fid, o.value, o.because)
             hit = derived.get(key)
@@ -87,7 +87,8 @@ def _apply_rules(
             items[fid] = hit[0]
             trace.append(hit[1])
             continue
-        unknown_inputs[fid] = o.unknown
+        if o.value is None:  # a value the rule may not give leaves the fact to its own policy
+            unknown_inputs[fid] = o.unknown
         if assumed is not None:
             items[fid] = assumed[0]
             late.append((fid, assumed[0], assumed[1], position))
@@ -104,7 +105,7 @@ class _Rules(NamedTuple):
     """The vocabulary's rules, per pack: facts filled in by policy alone, and facts with a derive rule."""
 
     policies: tuple[tuple[str, Fact, Assumption, int], ...]  # (fact id, assumed fact, assumption, position)
-    derives: tuple[tuple[str, Compiled, tuple[Fact, Assumption] | None, int], ...]  # (…, compiled rule, policy, …)
+    derives: tuple[tuple[str, Compiled, tuple[bool, ...], tuple[Fact, Assumption] | None, int], ...]  # (…, compiled rule, values it may give, policy, …)
 
 
 def _rules(kb: KnowledgeBase) -> _Rules:
@@ -113,7 +114,7 @@ def _rules(kb: KnowledgeBase) -> _Rules:
     rules = kb.cache.get("resolve")
     if rules is None:
         policies: list[tuple[str, Fact, Assumption, int]] = []
-        derives: list[tuple[str, Compiled, tuple[Fact, Assumption] | None, int]] = []
+        derives: list[tuple[str, Compiled, tuple[bool, ...], tuple[Fact, Assumption] | None, int]] = []
         for position, fd in enumerate(kb.facts.values()):
             assumed = None
             if fd.when_unknown in ("assume-false", "assume-true"):
@@ -123,7 +124,8 @@ def _rules(kb: KnowledgeBase) -> _Rules:
                     Assumption(fd.id, value, fd.assumption or "", fd.label.split(" (")[0], fd.group),
                 )
             if fd.derive is not None:
-                derives.append((fd.id, compiled(kb, fd.derive), assumed, position))
+                gives = {"both": (True, False), "true": (True,), "false": (False,)}[fd.derive_gives]
+                derives.append((fd.id, compiled(kb, fd.derive), gives, assumed, position))
             elif assumed is not None:
                 policies.append((fd.id, *assumed, position))
         rules = kb.cache["resolve"] = _Rules(tuple(policies), tuple(derives))

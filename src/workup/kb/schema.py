@@ -129,11 +129,16 @@ class FactDef(Strict):
     values: list[str] | None = None
     red_flag: bool = False
     derive: Criterion | None = None
+    # which values the derive rule may give: both, or only one (an implication: "progressive
+    # myelopathy is myelopathy", but a myelopathy that is not progressing is still one)
+    derive_gives: Literal["both", "true", "false"] = "both"
     when_unknown: Literal["ask", "assume-false", "assume-true", "ignore"]
     assumption: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "FactDef":
+        if self.derive_gives != "both" and (self.derive is None or self.type != "bool"):
+            raise ValueError("derive_gives needs a derive rule on a bool fact")
         if self.type == "enum" and not self.values:
             raise ValueError("an enum fact needs values")
         if self.when_unknown.startswith("assume") and not self.assumption:
