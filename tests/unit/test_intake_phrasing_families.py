@@ -46,6 +46,17 @@ READS = [
     ("Tmax 101.5F, WBC 16.2.", {"fever": True, "inflammatory_markers_elevated": True}),
     ("ESR 85.", {"inflammatory_markers_elevated": True}),
     ("Three weeks after decompression the wound is oozing.", {"wound_drainage": True}),
+    ("Post-op day 10 following L3-5 decompression; febrile, wound erythematous.", {"wound_drainage": True, "days_since_surgery": 10.0}),
+    ("Spinal cord stimulator inserted 3 weeks ago; now fever and back pain.", {"recent_intervention": True}),
+    ("Epidural steroid injection last month; now fever and back pain.", {"recent_intervention": True}),
+    ("Facet joint injections 2/52 ago; now febrile with back pain.", {"recent_intervention": True}),
+    # management
+    ("Ten weeks of pain despite physio. LBP.", {"symptom_duration_days": 70.0}),
+    ("LBP for 3 months; physio x 8/52.", {"conservative_care_days": 56.0}),
+    ("LBP for 3 months; PT x 6 wks.", {"conservative_care_days": 42.0}),
+    ("LBP for 3 months; 8 weeks physio.", {"conservative_care_days": 56.0}),
+    ("Neck pain 2 weeks, treatment nil.", {"conservative_care_tried": False, "pain": True}),
+    ("Neck pain 2/12.", {"symptom_duration_days": pytest.approx(60.875)}),
     # trauma
     ("Dived into a shallow pool, now unable to move his legs.", {"trauma": True, "dangerous_mechanism": True, "neuro_deficit": True}),
     ("Fell about four metres from scaffolding; tender over the thoracolumbar junction.",
@@ -116,6 +127,10 @@ NOT_READ = [
     ("Fell down 3 steps. Neck pain.", "dangerous_mechanism", None),
     # "no acute abnormality" says nothing of how long the pain has lasted
     ("CT C-spine no acute abnormality.", "symptom_duration_days", None),
+    ("Facet joint injection 2 years ago. Back pain 3 weeks.", "symptom_duration_days", 21.0),
+    ("Facet joint injection 2 years ago. Back pain 3 weeks.", "recent_intervention", None),
+    ("Seen on 2/12 with back pain.", "symptom_duration_days", None),
+    ("Wound clean and dry, post-op day 10.", "wound_drainage", None),
     # how the pain behaves is not a worsening course
     ("Neck pain for 3 months, worse on working.", "symptoms_increasing", None),
     # a CRP below 10 could be either unit: not read as raised
