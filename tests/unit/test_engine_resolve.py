@@ -122,10 +122,12 @@ def test_progressive_cord_signs_are_cord_signs():
     assert (res.facts["myelopathy"].value, res.facts["myelopathy"].origin) == (True, FactOrigin.DERIVED)
 
 
-@pytest.mark.parametrize(("fact", "base"), [("myelopathy", "myelopathy_progressive"), ("immunosuppressed", "hiv")])
+@pytest.mark.parametrize(("fact", "base"), [("myelopathy", "myelopathy_progressive"), ("immunosuppressed", "hiv"),
+                                           ("recent_intervention", "days_since_surgery")])
 def test_a_false_input_of_a_true_only_rule_leaves_the_fact_to_its_policy(fact, base):
-    """No progression is not no myelopathy; no HIV is not no immunosuppression: both stay assumptions the clinician sees."""
-    res = resolve(default(), given(**{base: False}), AS_OF)
+    """No progression is not no myelopathy, no HIV not no immunosuppression, an old operation not no injection
+    since: each stays an assumption the clinician sees."""
+    res = resolve(default(), given(**{base: 2000.0 if base == "days_since_surgery" else False}), AS_OF)
     assert (res.facts[fact].value, res.facts[fact].origin) == (False, FactOrigin.ASSUMED)
     assert fact in [a.fact for a in res.assumptions]
     assert not any(t.node == f"fact:{fact}" for t in res.trace)
