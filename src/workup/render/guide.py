@@ -14,6 +14,7 @@ beyond the pack already loaded.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import yaml
 
 from workup.engine.rate import display_name, rate
@@ -366,13 +367,9 @@ def render_variant_guide(kb: KnowledgeBase, variant_id: str, *, href: Href = def
     w("## Related")
     w("")
     w(f"- Parent guide: [{topic.title}]({href(topic.id)})")
-    for tid in topic.related:
-        if tid in kb.topics:
-            w(f"- [{kb.topics[tid].title}]({href(tid)})")
-
-    w("")
-    out.extend(refs.section())
-    return "\n".join(out) + "\n"
+    for line in _topic_links(kb, topic.related, href):
+        w(line)
+    return _finished(out, refs)
 
 
 def _default_workflow(procs: tuple[RatedProcedure, ...], cites: str) -> str:
@@ -437,11 +434,19 @@ def render_topic_guide(kb: KnowledgeBase, topic_id: str, *, href: Href = default
         w("")
         w("## Related topics")
         w("")
-        for tid in topic.related:
-            if tid in kb.topics:
-                w(f"- [{kb.topics[tid].title}]({href(tid)})")
+        for line in _topic_links(kb, topic.related, href):
+            w(line)
+    return _finished(out, refs)
 
-    w("")
+
+def _topic_links(kb: KnowledgeBase, topic_ids: list[str], href: Href) -> list[str]:
+    """A Markdown link line for each packed topic of ``topic_ids`` (others are left out)."""
+    return [f"- [{kb.topics[tid].title}]({href(tid)})" for tid in topic_ids if tid in kb.topics]
+
+
+def _finished(out: list[str], refs: _Refs) -> str:
+    """The guide's lines with its numbered references at the end, as one Markdown text."""
+    out.append("")
     out.extend(refs.section())
     return "\n".join(out) + "\n"
 
