@@ -57,6 +57,17 @@ READS = [
     ("LBP for 3 months; 8 weeks physio.", {"conservative_care_days": 56.0}),
     ("Neck pain 2 weeks, treatment nil.", {"conservative_care_tried": False, "pain": True}),
     ("Neck pain 2/12.", {"symptom_duration_days": pytest.approx(60.875)}),
+    ("Back pain; known IE on IV antibiotics.", {"bacteremia": True}),
+    ("Back pain, apyrexial.", {"fever": False}),
+    ("Plain film: destruction of the L3/4 endplates.", {"imaging_suggests_infection": True, "region": "lumbar"}),
+    ("CT: erosive changes at the T10/11 disc space with a paravertebral soft tissue mass.",
+     {"imaging_suggests_infection": True, "region": "thoracic"}),
+    # region words
+    ("Chest wall pain wrapping around from the back at T6.", {"radiculopathy": True, "region": "thoracic"}),
+    ("Dorsal spine pain 3/52.", {"pain": True, "region": "thoracic"}),
+    ("T-spine pain 3/52.", {"pain": True, "region": "thoracic"}),
+    ("Pain in the thoracic region.", {"pain": True, "region": "thoracic"}),
+    ("Pain in the cervical region.", {"pain": True, "region": "cervical"}),
     # trauma
     ("Dived into a shallow pool, now unable to move his legs.", {"trauma": True, "dangerous_mechanism": True, "neuro_deficit": True}),
     ("Fell about four metres from scaffolding; tender over the thoracolumbar junction.",
