@@ -95,3 +95,47 @@ def test_a_second_server_on_a_port_in_use_refuses_to_start(monkeypatch, tmp_path
     finally:
         held.close()
         run.get_settings.cache_clear()
+
+
+def _cli(args, env, tmp_path):
+    """Run the real CLI in a child process with ``env`` laid over a clean WORKUP_* environment."""
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("WORKUP_")}
+    return subprocess.run([sys.executable, "-m", "workup.cli", *args], env={**base, **env}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_wrong_setting_is_a_coded_error_naming_each_variable(tmp_path):
+    p = _cli(["serve", "--dev-insecure"], {"WORKUP_PORT": "eighty", "WORKUP_WORKERS": "many"}, tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert "SV502" in p.stderr and "WORKUP_PORT" in p.stderr and "WORKUP_WORKERS" in p.stderr
+    assert "Traceback" not in p.stderr and "WK999" not in p.stderr
+
+
+def test_an_audit_log_that_cannot_be_opened_stops_the_server_before_any_worker_starts(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the log's folder should be")
+    p = _cli(["serve", "--dev-insecure", "--port", "0"], {"WORKUP_AUDIT_PATH": str(blocker / "audit.sqlite3")}, tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert "SV501" in p.stderr and str(blocker) in "".join(p.stderr.split())  # however the message is wrapped
+    assert "Traceback" not in p.stderr and "worker process" not in p.stderr
+    p = _cli(["serve", "--dev-insecure", "--port", "0"], {"WORKUP_AUDIT_PATH": str(tmp_path)}, tmp_path)  # a folder, not a file
+    assert p.returncode == 2 and "SV501" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_settings_errors_are_service_errors(monkeypatch):
+    import pytest
+
+    from workup.errors import ServiceError
+
+    run.get_settings.cache_clear()
+    monkeypatch.setenv("WORKUP_MAX_BODY_BYTES", "lots")
+    try:
+        with pytest.raises(ServiceError) as e:
+            run.get_settings()
+        assert e.value.code == "SV502" and e.value.details[0]["where"] == "WORKUP_MAX_BODY_BYTES"
+    finally:
+        run.get_settings.cache_clear()

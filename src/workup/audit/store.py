@@ -291,7 +291,10 @@ class AuditStore:
         if self.is_sqlite:
             path = url.split("sqlite:///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise ServiceError(f"cannot open the audit log at {path}: {e.strerror or e}", code="SV501") from None
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -308,6 +311,9 @@ class AuditStore:
                 metadata.create_all(self.engine)
             self.replay_since = self._replay_since()
         except SQLAlchemyError as e:
+            if self.is_sqlite:  # the file and SQLite's own words; a database URL may hold a password, so not that
+                raise ServiceError(f"cannot open the audit log at {self._sqlite_path()}: {type(e).__name__} ({getattr(e, 'orig', e)})",
+                                   code="SV501") from None
             raise ServiceError(f"cannot open the audit log: {type(e).__name__}", code="SV501") from None
         self._lock: FileLock | None = None
         if self.is_sqlite and self._sqlite_path() is not None and os.name == "posix":

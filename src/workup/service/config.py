@@ -15,8 +15,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workup.errors import ServiceError
 
 
 class IssuerConfig(BaseModel):
@@ -62,5 +64,15 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings from the environment (built once, then cached)."""
-    return Settings()
+    """The settings from the environment (built once, then cached).
+
+    Raises:
+        ServiceError: SV502 when a ``WORKUP_*`` variable holds a value of the wrong kind
+            (each problem named by its variable).
+    """
+    try:
+        return Settings()
+    except ValidationError as e:
+        details = [{"where": "WORKUP_" + "_".join(str(p) for p in err.get("loc", ())[:1]).upper(), "message": str(err.get("msg", ""))}
+                   for err in e.errors()]
+        raise ServiceError(f"invalid service settings ({e.error_count()} problem(s))", code="SV502", details=details) from None

@@ -114,6 +114,7 @@ def serve(host: str | None = None, port: int | None = None, dev_insecure: bool =
     import uvicorn
 
     settings = settings_for(host, port, dev_insecure, workers)
+    _check_audit_log(settings)
     if settings.dev_insecure:
         sys.stderr.write("\n" + "!" * 100 + "\n" + INSECURE_BANNER + "\n" + "!" * 100 + "\n\n")
         sys.stderr.flush()
@@ -140,6 +141,19 @@ def serve(host: str | None = None, port: int | None = None, dev_insecure: bool =
         "workup.service.run:worker_app", factory=True, workers=n,
         host=settings.host, port=settings.port, access_log=settings.log_phi, log_level="info", http=PROTOCOL,
     )
+
+
+def _check_audit_log(settings: Settings) -> None:
+    """Open the audit log once before any worker starts (creating its tables), so a path that
+    cannot be written or a database that cannot be reached is one clear error, not a crash
+    in every worker.
+
+    Raises:
+        ServiceError: SV501, the audit log cannot be opened.
+    """
+    from workup.audit.store import AuditStore
+
+    AuditStore(settings.audit_url()).close()
 
 
 class ReusePortListener:
