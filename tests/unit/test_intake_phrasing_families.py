@@ -68,6 +68,13 @@ READS = [
     ("T-spine pain 3/52.", {"pain": True, "region": "thoracic"}),
     ("Pain in the thoracic region.", {"pain": True, "region": "thoracic"}),
     ("Pain in the cervical region.", {"pain": True, "region": "cervical"}),
+    # myelopathy and cervicogenic headache
+    ("Woke this morning unable to walk; sensory level at T10.", {"myelopathy": True, "symptom_duration_days": 0.5}),
+    ("Spastic paraparesis developing over two years.", {"myelopathy": True}),
+    ("Electric shocks down the spine on neck flexion.", {"myelopathy": True}),
+    ("Headaches arising from the back of the neck for 3 months.", {"cervicogenic_headache": True, "region": "cervical"}),
+    ("Occipital headache provoked by neck posture, 2 months.", {"cervicogenic_headache": True}),
+    ("Suboccipital pain radiating to the forehead, triggered by neck movement.", {"cervicogenic_headache": True}),
     # trauma
     ("Dived into a shallow pool, now unable to move his legs.", {"trauma": True, "dangerous_mechanism": True, "neuro_deficit": True}),
     ("Fell about four metres from scaffolding; tender over the thoracolumbar junction.",
@@ -142,6 +149,8 @@ NOT_READ = [
     ("Facet joint injection 2 years ago. Back pain 3 weeks.", "recent_intervention", None),
     ("Seen on 2/12 with back pain.", "symptom_duration_days", None),
     ("Wound clean and dry, post-op day 10.", "wound_drainage", None),
+    ("Headache not triggered by neck movement.", "cervicogenic_headache", None),
+    ("Headaches that do not start in the neck.", "cervicogenic_headache", None),
     # how the pain behaves is not a worsening course
     ("Neck pain for 3 months, worse on working.", "symptoms_increasing", None),
     # a CRP below 10 could be either unit: not read as raised
