@@ -248,7 +248,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             col.values.pop(fid, None)  # nor listed as read
     for m in blanket:
         for fd in kb.facts.values():
-            if fd.red_flag and fd.derive is None and fd.id not in facts:
+            # a fact whose rule is only an implication (derive_gives) is negated too: "no red flags" rules out
+            # myelopathy as well as its progression
+            if fd.red_flag and (fd.derive is None or fd.derive_gives != "both") and fd.id not in facts:
                 facts[fd.id] = Fact(fd.id, False, FactOrigin.TEXT, (m.evidence(),))
                 col.add(fd.id, False, m)
     for combo in lex.combinations:
