@@ -75,6 +75,13 @@ READS = [
     ("Headaches arising from the back of the neck for 3 months.", {"cervicogenic_headache": True, "region": "cervical"}),
     ("Occipital headache provoked by neck posture, 2 months.", {"cervicogenic_headache": True}),
     ("Suboccipital pain radiating to the forehead, triggered by neck movement.", {"cervicogenic_headache": True}),
+    # sentence ends after "44M." (its full stop is in the age's token)
+    ("Neck pain 4/12, stable, axial only, no trauma, 44M. Physio ongoing.",
+     {"conservative_care_tried": True, "radiculopathy": False, "trauma": False}),
+    # planned operations are candidacy, not history
+    ("For consideration of L4/5 microdiscectomy; LBP 3/12.", {"intervention_candidate": True, "prior_surgery_lumbar": None}),
+    ("Awaiting ACDF at C5/6. Neck pain 3/12.", {"intervention_candidate": True, "prior_surgery_cervical": None}),
+    ("Neck pain 5/7 after a rear-end shunt at low speed.", {"trauma": True, "low_risk_feature": True}),
     # trauma
     ("Dived into a shallow pool, now unable to move his legs.", {"trauma": True, "dangerous_mechanism": True, "neuro_deficit": True}),
     ("Fell about four metres from scaffolding; tender over the thoracolumbar junction.",

@@ -22,6 +22,7 @@ from workup.intake.lexicon import Lexicon, load_lexicon
 _LOCK = threading.Lock()
 _PIPELINE: "Pipeline | None" = None
 _SENT_END = frozenset({".", "!", "?", ";"})
+_NUMBER_WITH_STOP = re.compile(r"^[x×]?\d+(?:\.\d+)?[A-Za-z]{1,4}\.$")
 GROUP = "workup_targets"
 _SENTINEL = "workup-sentinel"
 
@@ -183,14 +184,17 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
 
 
 def split_sentences(doc: Any) -> None:
-    """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines."""
+    """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines.
+
+    A number with a short unit or sex letter keeps its full stop in one token ("44M.", "3d."):
+    that full stop ends a sentence too ("No trauma, 44M. Physio ongoing.").
+    """
     start = True
     for tok in doc:
         tok.is_sent_start = start
         t = tok.text
-        start = (t in _SENT_END and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (
-            tok.is_space and "\n" in t
-        )
+        ends = t in _SENT_END or _NUMBER_WITH_STOP.match(t) is not None
+        start = (ends and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (tok.is_space and "\n" in t)
 
 
 def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
