@@ -6,6 +6,8 @@ second table holds phrasings that must NOT give a fact (a value read wrongly bef
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from workup.intake.lexicon import load_lexicon
@@ -187,3 +189,28 @@ def test_age_in_words(words, age):
 
 def test_age_in_words_needs_the_lexicon():
     assert age_of("sixty-eight year old") is None
+
+
+AS_OF = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Low back pain since March.", 239.0),  # the latest March, to its last day
+        ("Back pain since May.", 178.0),
+        ("LBP since early October.", 46.0),  # 1-10 October: over 6 weeks either way
+        ("Neck pain since December 2025.", 329.0),
+        ("LBP since October.", None),  # 25 to 55 days: 6 weeks falls within, not guessed
+        ("Neck pain since November.", None),  # this month: a week falls within
+        ("Since may have been injured. LBP.", None),  # not a month
+        ("LBP since mid-June 2027.", None),  # after the consultation date
+    ],
+)
+def test_since_a_month(text, days):
+    f = read(text, KB, AS_OF).facts.get("symptom_duration_days")
+    assert (f.value if f else None) == days
+
+
+def test_since_a_month_needs_the_consultation_date():
+    assert read("Low back pain since March.", KB).facts.get("symptom_duration_days") is None

@@ -168,6 +168,9 @@ class ValuesFile(Strict):
     before_therapy: Regex
     skip_before: Regex
     since_year: Regex
+    # "since March", "since early October 2025": a month name ({MONTH}, from surgery_dates.months),
+    # an optional part of it (group part: early | mid | late) and an optional year
+    since_month: str | None = None
     surgery_dates: SurgeryDates
     choose: dict[str, Literal["least", "greatest", "latest", "first"]] = Field(default_factory=dict)
     duration_facts: dict[Literal["symptom", "surgery", "conservative"], dict[str, float | bool | Literal["days"]]]

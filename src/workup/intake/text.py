@@ -228,6 +228,13 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             if year <= as_of.year:
                 col.add("symptom_duration_days", float((as_of - date(year, 1, 1)).days), None,
                         Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
+        # "since March": the fewest days it may mean, unless a limit of the knowledge base on the
+        # symptoms' duration falls within the month (the reader does not guess which side)
+        limits = _limits(kb, "symptom_duration_days")
+        for first, last, s, e in V.since_months(text, lex, as_of):
+            least, most = float((as_of - last).days), float((as_of - first).days)
+            if not any(least < limit <= most for limit in limits):
+                col.add("symptom_duration_days", least, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
         unread_surgery = _surgery_dates(text, mentions, col, kb, lex, as_of)
 
     region = _pick_region(region_cues)

@@ -49,6 +49,7 @@ class _Compiled:
     vague_units: re.Pattern[str]
     vague_counts: tuple[tuple[re.Pattern[str], float], ...]
     since_year: re.Pattern[str]
+    since_month: re.Pattern[str] | None
     date_contexts: tuple[re.Pattern[str], ...]
     date_forms: tuple[re.Pattern[str], ...]
     months: Mapping[str, int]
@@ -81,6 +82,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         vague_units=re.compile(v.vague_units, f),
         vague_counts=tuple((re.compile(rf"\b{re.escape(k)}\b", f), float(n)) for k, n in v.vague_counts.items()),
         since_year=re.compile(v.since_year, f),
+        since_month=re.compile(v.since_month.replace("{MONTH}", _month_names(v)), f) if v.since_month else None,
         date_contexts=tuple(
             re.compile(date_context(v, p), f) for p in (v.surgery_dates.after_surgery, v.surgery_dates.before_surgery)
         ),
@@ -187,6 +189,32 @@ class SurgeryDate:
 def since_years(text: str, lexicon: Lexicon) -> list[tuple[int, int, int]]:
     """Every "since 2019" as (year, start, end)."""
     return [(int(m.group("year")), m.start(), m.end()) for m in compiled(lexicon).since_year.finditer(text)]
+
+
+def since_months(text: str, lexicon: Lexicon, as_of: date) -> list[tuple[date, date, int, int]]:
+    """Every "since March" / "since early October 2025" as (first day, last day, start, end).
+
+    Without a year the month is its latest occurrence up to ``as_of``; "early", "mid" and "late"
+    narrow it to days 1-10, 11-20 and 21 to the end; a period still running on ``as_of`` ends
+    there, and one wholly after it is left out.
+    """
+    c = compiled(lexicon)
+    if c.since_month is None:
+        return []
+    out: list[tuple[date, date, int, int]] = []
+    for m in c.since_month.finditer(text):
+        month = c.months.get(m.group("month").lower().rstrip("."))
+        if month is None:
+            continue
+        year_s = m.groupdict().get("year")
+        year = int(year_s) if year_s else (as_of.year if month <= as_of.month else as_of.year - 1)
+        last_day = monthrange(year, month)[1]
+        part = (m.groupdict().get("part") or "").lower()
+        lo, hi = {"early": (1, 10), "mid": (11, 20), "late": (21, last_day)}.get(part, (1, last_day))
+        first, last = date(year, month, lo), min(date(year, month, hi), as_of)
+        if first <= as_of:
+            out.append((first, last, m.start(), m.end()))
+    return out
 
 
 def surgery_dates(text: str, lexicon: Lexicon, as_of: date) -> list[SurgeryDate]:
