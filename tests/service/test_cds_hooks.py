@@ -139,7 +139,7 @@ def test_seed_patient_mri_is_rated_appropriate_on_the_order(client, monkeypatch)
     detail = card["detail"]
     assert "variant 3" in detail and "Cervical Pain or Cervical Radiculopathy" in detail
     assert "**Facts used**" in detail and "Age: 58 years (given)" in detail
-    assert "Duration of symptoms: 30.4 days" in detail
+    assert "Duration of symptoms: 1 month (given)" in detail  # durations as a clinician says them, not 30.4375 days
     assert "**References**" in detail
     [action] = body["systemActions"]
     assert action["type"] == "update"

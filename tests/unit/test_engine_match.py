@@ -165,3 +165,12 @@ def test_builtin_empty_facts_ask_for_the_region():
     rec = evaluate(Facts(), default(), AS_OF)
     assert rec.status is Status.NEEDS_INFORMATION
     assert "region" in [m.fact for m in rec.missing_facts]
+
+
+@pytest.mark.parametrize(("days", "said"), [(14.0, "2 weeks"), (10.0, "10 days"), (91.3125, "3 months")])
+def test_the_rationale_names_a_deciding_duration_as_a_clinician_would(days, said):
+    facts = Facts([Fact("age", 40.0), Fact("region", "cervical"), Fact("pain", True), Fact("radiculopathy", False),
+                   Fact("symptom_duration_days", days), Fact("trauma", False)])
+    rec = evaluate(facts, default(), AS_OF)
+    assert f"Duration of symptoms: {said}" in rec.rationale, rec.rationale
+    assert f"Duration of symptoms: {days}" not in rec.rationale

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from workup.durations import spoken
 from workup.engine.criteria import CACHE_BOUND, CriteriaEvaluator, kept
 from workup.engine.match import match, tri
 from workup.engine.pathway import walk
@@ -245,6 +246,20 @@ def _labels(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     return text
 
 
+def _with_unit(kb: KnowledgeBase, fid: str, val: str) -> str:
+    """A deciding value as a clinician reads it: durations spoken ("3 weeks"), other numbers with their unit."""
+    fd = kb.facts.get(fid)
+    unit = fd.unit if fd is not None else None
+    try:
+        number = float(val)
+    except ValueError:
+        return val
+    if unit == "days":
+        return spoken(number)
+    shown = str(int(number)) if number.is_integer() else val
+    return f"{shown} {unit}" if unit else shown
+
+
 def _label_text(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
     held: list[str] = []
     ruled_out: list[str] = []
@@ -255,7 +270,7 @@ def _label_text(kb: KnowledgeBase, because: tuple[str, ...]) -> str:
         elif val == "false":
             ruled_out.append(_short(kb, fid).lower())
         else:
-            held.append(f"{_short(kb, fid)}: {val}")
+            held.append(f"{_short(kb, fid)}: {_with_unit(kb, fid, val)}")
     text = "; ".join(dict.fromkeys(held)) or "none"
     if ruled_out:
         text += ". Ruled out: " + ", ".join(dict.fromkeys(ruled_out))

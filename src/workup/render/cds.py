@@ -14,6 +14,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from workup.durations import spoken
 from workup.types import Category, FactOrigin, RatedProcedure, Recommendation, Status
 
 EXT_RATING = "http://fhir.org/argonaut/Extension/pama-rating"
@@ -131,6 +132,8 @@ def _rated_line(p: RatedProcedure) -> str:
 def _value(v: Any, unit: str | None = None) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if unit == "days" and isinstance(v, (int, float)):
+        return spoken(float(v))
     if isinstance(v, float):
         v = int(v) if v.is_integer() else round(v, 1)
     return f"{v} {unit}" if unit and isinstance(v, (int, float)) else str(v)
