@@ -84,6 +84,9 @@ READS = [
     ("For consideration of L4/5 microdiscectomy; LBP 3/12.", {"intervention_candidate": True, "prior_surgery_lumbar": None}),
     ("Awaiting ACDF at C5/6. Neck pain 3/12.", {"intervention_candidate": True, "prior_surgery_cervical": None}),
     ("Neck pain 5/7 after a rear-end shunt at low speed.", {"trauma": True, "low_risk_feature": True}),
+    ("?CES. LBP with bilateral sciatica 3 days.", {"cauda_equina": True}),
+    ("Query cord compression. Thoracic pain 3 days, known breast ca.", {"myelopathy": True}),
+    ("Fever - yes. LBP 2/52.", {"fever": True}),
     # trauma
     ("Dived into a shallow pool, now unable to move his legs.", {"trauma": True, "dangerous_mechanism": True, "neuro_deficit": True}),
     ("Fell about four metres from scaffolding; tender over the thoracolumbar junction.",
@@ -160,6 +163,16 @@ NOT_READ = [
     ("Wound clean and dry, post-op day 10.", "wound_drainage", None),
     ("Headache not triggered by neck movement.", "cervicogenic_headache", None),
     ("Headaches that do not start in the neck.", "cervicogenic_headache", None),
+    # advice, worry, other people and checklists
+    ("Safety-netted for cauda equina symptoms. LBP 1/52.", "cauda_equina", None),
+    ("Given CES warning card. LBP 1/52.", "cauda_equina", None),
+    ("Anxious that this may be cancer. LBP 1/52.", "malignancy_history", None),
+    ("Worried about a tumour because her friend had one. Neck pain.", "malignancy_history", None),
+    ("Previously on steroids for a short course in 2019. LBP.", "chronic_steroid_use", None),
+    ("Fever - no. Weight loss - no. Trauma - no. LBP 2/52.", "fever", False),
+    ("Fever: N. Trauma: N. LBP 2/52.", "trauma", False),
+    ("Trauma ✗ Fever ✗ LBP 2/52.", "fever", False),
+    ("Query cord compression. Thoracic pain 3 days, known breast ca.", "cord_injury_suspected", None),
     # how the pain behaves is not a worsening course
     ("Neck pain for 3 months, worse on working.", "symptoms_increasing", None),
     # a CRP below 10 could be either unit: not read as raised
