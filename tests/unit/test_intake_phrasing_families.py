@@ -172,6 +172,16 @@ NOT_READ = [
     ("Fever - no. Weight loss - no. Trauma - no. LBP 2/52.", "fever", False),
     ("Fever: N. Trauma: N. LBP 2/52.", "trauma", False),
     ("Trauma ✗ Fever ✗ LBP 2/52.", "fever", False),
+    # a checklist answer closes its own item and looks back only: the next item keeps its own answer
+    ("LBP 3/52. Fever: no, weight loss: yes.", "weight_loss", True),
+    ("LBP 3/52. Fever - no; weight loss - yes.", "weight_loss", True),
+    ("LBP 3/52. Trauma: N. Cancer history: Y.", "malignancy_history", True),
+    ("LBP 3/52. Trauma: N. Cancer history: Y.", "trauma", False),
+    ("LBP 3/52. Fever: no, night pain: yes.", "fever", False),
+    ("LBP 3/52. Weight loss ✗, night pain ✓.", "night_pain", True),
+    # after a heading the plain "no" reads the list
+    ("LBP 3/52. ROS: no fever, no weight loss.", "weight_loss", False),
+    ("LBP 3/52. Exam: no weakness.", "neuro_deficit", False),
     ("Query cord compression. Thoracic pain 3 days, known breast ca.", "cord_injury_suspected", None),
     # how the pain behaves is not a worsening course
     ("Neck pain for 3 months, worse on working.", "symptoms_increasing", None),

@@ -91,6 +91,7 @@ class ContextSpec:
     category: str
     direction: str
     max_scope: int | None = None
+    item_end: bool = False  # counts only where a punctuation mark follows (or the cue ends in one)
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
             if key in seen:
                 problems.add("context.yaml", f"rules.{i}", f"cue {lit!r} is listed twice (use BIDIRECTIONAL)")
             seen.add(key)
-            context.append(ContextSpec(lit, r.category, r.direction, scope))
+            context.append(ContextSpec(lit, r.category, r.direction, scope, r.item_end))
     return context
 
 

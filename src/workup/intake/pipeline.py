@@ -227,6 +227,15 @@ def get_pipeline(fact_ids: frozenset[str] | None = None) -> Pipeline:
     return _PIPELINE
 
 
+def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
+    """The token pattern of a checklist cue: its words, then a punctuation mark unless it ends in one."""
+    tokens = [t.lower_ for t in nlp.make_doc(literal)]
+    pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
+    if not tokens[-1] or not all(ch in ".,;:!?" for ch in tokens[-1][-1:]):
+        pattern.append({"IS_PUNCT": True})
+    return pattern
+
+
 def _build(lexicon: Lexicon) -> Pipeline:
     _quiet_pyrush()
     import spacy
@@ -252,6 +261,8 @@ def _build(lexicon: Lexicon) -> Pipeline:
             continue  # read by categories(), not a ConText cue
         if c.max_scope is not None and c.direction not in ("TERMINATE", "PSEUDO"):
             kwargs["max_scope"] = c.max_scope
+        if c.item_end:
+            kwargs["pattern"] = _item_end_pattern(nlp, c.literal)
         rules.append(ConTextRule(c.literal, c.category, **kwargs))
     rules.append(ConTextRule(_SENTINEL, "PSEUDO", pattern=[{"TEXT": "\u2063\u2063\u2063"}], direction="PSEUDO"))
     context.add(rules)

@@ -94,6 +94,9 @@ class ContextRule(Strict):
     direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
     max_scope: int | None = Field(default=None, ge=1)
     literals: list[str] = Field(min_length=1)
+    # the cue closes a checklist item ("Fever: no," "Trauma - N."): it counts only where a punctuation
+    # mark follows it (or it ends in one), so "ROS: no fever" is left to the forward "no"
+    item_end: bool = False
 
 
 class ScopeDefault(Strict):
