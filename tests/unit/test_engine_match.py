@@ -174,3 +174,21 @@ def test_the_rationale_names_a_deciding_duration_as_a_clinician_would(days, said
     rec = evaluate(facts, default(), AS_OF)
     assert f"Duration of symptoms: {said}" in rec.rationale, rec.rationale
     assert f"Duration of symptoms: {days}" not in rec.rationale
+
+
+def test_no_criteria_apply_names_the_red_flags_present():
+    """Sciatica with a new foot drop fits no packed low back scenario; the answer says which red flag took it out."""
+    facts = Facts([Fact("age", 45.0), Fact("region", "lumbar"), Fact("pain", True), Fact("radiculopathy", True),
+                   Fact("neuro_deficit", True), Fact("symptom_duration_days", 10.0), Fact("trauma", False)])
+    rec = evaluate(facts, default(), AS_OF)
+    assert rec.status is Status.NO_CRITERIA_APPLY
+    assert "Red flag present: new focal neurologic deficit." in rec.rationale
+
+
+def test_no_criteria_apply_without_a_red_flag_says_no_more():
+    """Two months of thoracic pain, nothing tried yet: the pack has no such scenario, and no red flag explains it."""
+    facts = Facts([Fact("age", 45.0), Fact("region", "thoracic"), Fact("pain", True), Fact("radiculopathy", False),
+                   Fact("symptom_duration_days", 60.0), Fact("conservative_care_tried", False)])
+    rec = evaluate(facts, default(), AS_OF)
+    assert rec.status is Status.NO_CRITERIA_APPLY
+    assert "Red flag" not in rec.rationale

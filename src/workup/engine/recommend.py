@@ -18,6 +18,7 @@ from workup.kb.schema import TopicDef
 from workup.types import (
     Category,
     Citation,
+    FactOrigin,
     Facts,
     MissingFact,
     NextStep,
@@ -84,7 +85,7 @@ def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = N
         rationale = (
             "More information is needed to choose between the scenarios that could apply."
             if m.status is Status.NEEDS_INFORMATION
-            else "None of the loaded guideline scenarios applies to these facts."
+            else "None of the loaded guideline scenarios applies to these facts." + _flags_present(kb, res.facts)
         )
         return Recommendation(
             status=m.status,
@@ -227,6 +228,17 @@ def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> t
     for fid in sorted(set(decides) - set(kb.facts)):
         out.append(MissingFact(fid, f"What is {fid}?", tuple(decides[fid])))
     return tuple(out)
+
+
+def _flags_present(kb: KnowledgeBase, facts: Facts) -> str:
+    """Where no scenario applies, the red flags that are present (each takes the patient out of the
+    scenarios without red flags), so the answer says why rather than only that; "" when none is."""
+    present = [_short(kb, f.id).lower() for f in facts.values()
+               if f.value is True and f.origin is not FactOrigin.ASSUMED and (fd := kb.facts.get(f.id)) is not None and fd.red_flag]
+    if not present:
+        return ""
+    return (f" Red flag present: {'; '.join(dict.fromkeys(present))}. A red flag takes the patient out of the scenarios"
+            " without red flags, and no packed scenario covers this combination.")
 
 
 def _short(kb: KnowledgeBase, fid: str) -> str:
