@@ -248,3 +248,29 @@ def test_a_one_way_rule_only_ever_derives_its_own_value(values):
         f = res.facts.get(fid)
         if f is not None and f.origin is FactOrigin.DERIVED:
             assert f.value is value, (fid, values)
+
+
+@SETTINGS
+@given(fact_values())
+@example({"age": 58.0, "region": "cervical", "myelopathy": True, "prior_surgery_cervical": True, "days_since_surgery": 365.0})
+def test_steps_given_while_asking_hold_for_every_answer(values):
+    """A needs-information answer gives next steps only when every answer to its questions leads to each of them."""
+    from workup.engine.recommend import _answers
+
+    rec = evaluate(facts_of(values), KB, AS_OF)
+    if rec.status is not Status.NEEDS_INFORMATION or not rec.next_steps:
+        return
+    assert len(rec.missing_facts) <= 2 and not rec.procedures
+    numbered = {c.n for c in rec.citations}
+    for step in rec.next_steps:
+        assert set(step.citations) <= numbered  # every reference the steps use is in the document
+    answers = [[(m.fact, v) for v in _answers(KB, m.fact)] for m in rec.missing_facts]
+    combos = [[]]
+    for options in answers:
+        combos = [c + [a] for c in combos for a in options]
+    for combo in combos:
+        branch = evaluate(facts_of({**values, **dict(combo)}), KB, AS_OF)
+        assert branch.status is Status.RATED, combo
+        texts = {(s.kind, s.reference_name, s.text) for s in branch.next_steps}
+        for step in rec.next_steps:
+            assert (step.kind, step.reference_name, step.text) in texts, (combo, step)

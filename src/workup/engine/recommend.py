@@ -5,6 +5,7 @@ Pure: no I/O, no clock, no randomness. The consultation date comes in as ``as_of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from workup.durations import spoken
@@ -13,13 +14,23 @@ from workup.engine.match import match, tri
 from workup.engine.pathway import walk
 from workup.engine.rate import rate, rate_order
 from workup.engine.resolve import resolve
+from workup.kb.lint import walk_criteria
 from workup.kb.load import KnowledgeBase
-from workup.kb.schema import TopicDef
+from workup.kb.schema import (
+    AgeRange,
+    Criterion,
+    DurationRange,
+    NumberRange,
+    TopicDef,
+    duration_days,
+)
 from workup.types import (
     Category,
     Citation,
+    Fact,
     FactOrigin,
     Facts,
+    FactValue,
     MissingFact,
     NextStep,
     Recommendation,
@@ -66,12 +77,119 @@ class Citer:
 def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = None) -> Recommendation:
     """Route, rate and guide one consultation.
 
+    When information is missing the answer asks for it and rates nothing; if every possible
+    answer to the questions leads to the same first steps (for example new cord signs after
+    ACDF: acute or chronic, escalate and MRI), those steps are given as next steps, since they
+    do not depend on the answer.
+
     Args:
         facts: what is known about the patient (missing facts are unknown).
         kb: the knowledge base.
         as_of: the consultation date.
         order: an ordered procedure to rate (reference name, id or alias), if any.
     """
+    rec = _evaluate(facts, kb, as_of, order)
+    if rec.status is Status.NEEDS_INFORMATION:
+        common = _steps_whatever_the_answer(kb, facts, as_of, rec.missing_facts)
+        if common is not None:
+            steps, citations = common
+            rec = replace(rec, next_steps=steps, citations=citations,
+                          rationale=rec.rationale + " The next steps below hold whatever the answers are.")
+    return rec
+
+
+_MAX_BRANCHES = 16  # answers tried for the questions (a few per question, at most two questions)
+
+
+def _steps_whatever_the_answer(
+    kb: KnowledgeBase, facts: Facts, as_of: date, missing: tuple[MissingFact, ...]
+) -> tuple[tuple[NextStep, ...], tuple[Citation, ...]] | None:
+    """The next steps that every possible answer to the missing facts leads to, with their
+    references numbered afresh; None if any answer leaves a question open, fits no scenario, or
+    the answers share no step."""
+    if not missing or len(missing) > 2:
+        return None
+    choices: list[list[Fact]] = []
+    for m in missing:
+        values = _answers(kb, m.fact)
+        if not values:
+            return None
+        choices.append([Fact(m.fact, v, FactOrigin.GIVEN) for v in values])
+    branches: list[tuple[Fact, ...]] = [()]
+    for options in choices:
+        branches = [(*b, f) for b in branches for f in options]
+    if len(branches) > _MAX_BRANCHES:
+        return None
+    first: Recommendation | None = None
+    common: dict[tuple, NextStep] = {}
+    for b in branches:
+        r = _evaluate(facts.with_facts(*b), kb, as_of, None)
+        if r.status is not Status.RATED or not r.next_steps:
+            return None
+        keyed = {(s.kind, s.reference_name, s.text): s for s in r.next_steps}
+        if first is None:
+            first, common = r, keyed
+        else:
+            common = {k: v for k, v in common.items() if k in keyed}
+        if not common:
+            return None
+    assert first is not None
+    # The steps keep the first answer's wording; their references are renumbered in order of use.
+    by_n = {c.n: c for c in first.citations}
+    numbers: dict[int, int] = {}
+    for step in common.values():
+        for n in step.citations:
+            numbers.setdefault(n, len(numbers) + 1)
+    steps = tuple(replace(s, citations=tuple(numbers[n] for n in s.citations)) for s in common.values())
+    citations = tuple(replace(by_n[old], n=new) for old, new in numbers.items() if old in by_n)
+    return steps, citations
+
+
+def _answers(kb: KnowledgeBase, fid: str) -> tuple[FactValue, ...]:
+    """The values worth trying for a missing fact: both for a bool, every value of an enum, and for
+    a number a value on each side of every bound the pack's criteria set on it (cached per pack)."""
+    cache: dict[str, tuple[FactValue, ...]] = kb.cache.setdefault("answers", {})
+    hit = cache.get(fid)
+    if hit is not None:
+        return hit
+    fd = kb.facts.get(fid)
+    values: tuple[FactValue, ...] = ()
+    if fd is not None and fd.type == "bool":
+        values = (True, False)
+    elif fd is not None and fd.type == "enum":
+        values = tuple(fd.values or ())
+    elif fd is not None and fd.type == "number":
+        bounds = sorted(_bounds(kb, fid))
+        if bounds:
+            points = {bounds[0] / 2 if bounds[0] > 0 else bounds[0] - 1}
+            points.update(b for b in bounds)
+            points.add(bounds[-1] * 2 if bounds[-1] > 0 else bounds[-1] + 1)
+            ordered = sorted(points)[:12]
+            # the two ends first: answers that part ways usually do so there, and the search stops early
+            values = tuple([ordered[0], ordered[-1], *ordered[1:-1]]) if len(ordered) > 1 else tuple(ordered)
+    cache[fid] = values
+    return values
+
+
+def _bounds(kb: KnowledgeBase, fid: str) -> set[float]:
+    """Every ``gte`` / ``lt`` bound the pack's criteria and derive rules set on a numeric fact."""
+    roots: list[Criterion] = [v.criteria for v in kb.variants.values()]
+    roots += [t.applies_when for t in kb.topics.values() if t.applies_when is not None]
+    roots += list(kb.criteria.values())
+    roots += [f.derive for f in kb.facts.values() if f.derive is not None]
+    out: set[float] = set()
+    for root in roots:
+        for _, node in walk_criteria(root, ""):
+            if isinstance(node, NumberRange) and node.fact == fid:
+                out.update(x for x in (node.gte, node.lt) if x is not None)
+            elif isinstance(node, DurationRange) and node.fact == fid:
+                out.update(duration_days(x) for x in (node.gte, node.lt) if x is not None)
+            elif isinstance(node, AgeRange) and fid == "age":
+                out.update(x for x in (node.gte, node.lt) if x is not None)
+    return out
+
+
+def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = None) -> Recommendation:
     res = resolve(kb, facts, as_of)
     ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs, fixed=True)
     m = match(kb, ev)
