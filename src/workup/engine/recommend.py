@@ -351,8 +351,11 @@ def _missing(kb: KnowledgeBase, blockers: list[tuple[str, frozenset[str]]]) -> t
 def _flags_present(kb: KnowledgeBase, facts: Facts) -> str:
     """Where no scenario applies, the red flags that are present (each takes the patient out of the
     scenarios without red flags), so the answer says why rather than only that; "" when none is."""
-    present = [_short(kb, f.id).lower() for f in facts.values()
-               if f.value is True and f.origin is not FactOrigin.ASSUMED and (fd := kb.facts.get(f.id)) is not None and fd.red_flag]
+    present = []
+    for fid, fd in kb.facts.items():  # vocabulary order: the text never depends on the order facts came in
+        f = facts.get(fid)
+        if fd.red_flag and f is not None and f.value is True and f.origin is not FactOrigin.ASSUMED:
+            present.append(_short(kb, fid).lower())
     if not present:
         return ""
     return (f" Red flag present: {'; '.join(dict.fromkeys(present))}. A red flag takes the patient out of the scenarios"
