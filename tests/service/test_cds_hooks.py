@@ -374,3 +374,5 @@ def test_a_prefetch_entry_that_is_not_a_resource_is_skipped_not_a_crash(client):
     req["prefetch"]["procedures"]["entry"].append({"fullUrl": "urn:uuid:0"})
     r = client.post(SIGN, json=req)
     assert r.status_code == 200, r.text
+    [card] = r.json()["cards"]  # the rest of the prefetch is read as before: the seed order is still rated
+    assert "usually appropriate (7/9)" in card["summary"], card["detail"]

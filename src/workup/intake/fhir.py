@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, get_args
 
@@ -55,17 +56,11 @@ def facts_from_bundle(bundle: Any, kb: KnowledgeBase, as_of: date | None = None)
         IntakeError: the input is not a valid FHIR R4 Bundle.
     """
     data = _checked(bundle)
-    key = _bundle_key(data)
-    if key is not None:  # the same Bundle read before, on the same date with the same pack
-        memo_key = (key, id(kb), as_of)
-        hit = _bundle_memo.get(memo_key)
-        if hit is not None and hit[0] is kb:
-            return hit[1], list(hit[2])
-    parsed = _parse(data)
-    facts, orders = _read([e.resource for e in parsed.entry or [] if e.resource is not None], kb, as_of)
-    if key is not None:
-        _remember(memo_key, kb, facts, orders)
-    return facts, orders
+
+    def models() -> list[Any]:
+        return [e.resource for e in _parse(data).entry or [] if e.resource is not None]
+
+    return _read_once(_bundle_key(data), models, kb, as_of)
 
 
 def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date | None = None) -> tuple[Facts, list[str]]:
@@ -83,20 +78,21 @@ def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date |
     for i, r in enumerate(resources):
         if not isinstance(r, dict) or not isinstance(r.get("resourceType"), str):
             raise IntakeError(f"item {i} is not a FHIR resource (a JSON object with a resourceType)", code="IN244")
-    key = _canonical_list(resources)
+    return _read_once(_canonical(resources, 4 * _MAX_MEMO_CHARS), lambda: [_resource_model(r) for r in resources], kb, as_of)
+
+
+def _read_once(key: bytes | None, models: Callable[[], list[Any]], kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, list[str]]:
+    """What the validated resources ``models()`` say, memoised by the input's canonical JSON ``key``
+    (None: read every time), the pack and the consultation date. Facts are immutable."""
+    memo_key = (key, id(kb), as_of)
     if key is not None:
-        memo_key = (key, id(kb), as_of)
         hit = _bundle_memo.get(memo_key)
         if hit is not None and hit[0] is kb:
             return hit[1], list(hit[2])
-    facts, orders = _read([_resource_model(r) for r in resources], kb, as_of)
+    facts, orders = _read(models(), kb, as_of)
     if key is not None:
-        _remember(memo_key, kb, facts, orders)
+        _bundle_memo.put(memo_key, (kb, facts, tuple(orders)))
     return facts, orders
-
-
-def _remember(memo_key: tuple, kb: KnowledgeBase, facts: Facts, orders: list[str]) -> None:
-    _bundle_memo.put(memo_key, (kb, facts, tuple(orders)))
 
 
 def _resource_class(name: Any) -> type | None:
@@ -311,15 +307,17 @@ class _Resources:
         return model
 
 
-def _canonical(value: dict) -> bytes | None:
-    """The canonical JSON of a resource or element small enough to keep, else None."""
+def _canonical(value: Any, limit: int | None = None) -> bytes | None:
+    """The canonical JSON of ``value`` when it is at most ``limit`` bytes (default: one resource's
+    worth, :data:`_MAX_MEMO_CHARS`), the key of every memo here; None when it is larger or cannot be
+    written (an integer beyond 64 bits)."""
     import orjson
 
     try:
         key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, ValueError):  # e.g. an integer beyond 64 bits
+    except (TypeError, ValueError):
         return None
-    return key if len(key) <= _MAX_MEMO_CHARS else None
+    return key if len(key) <= (_MAX_MEMO_CHARS if limit is None else limit) else None
 
 
 def _validated(cls: type, value: dict) -> Any:
@@ -379,29 +377,12 @@ def _bundle_key(data: dict) -> bytes | None:
     placing the evidence cost as much again as the memoised resources and reading. Facts
     are immutable. A Bundle with anything more is validated and read every time.
     """
-    import orjson
-
     entries = data.get("entry")
     if set(data) - {"resourceType", "type", "entry"} or not isinstance(entries, list):
         return None
     if not all(isinstance(e, dict) and set(e) == {"resource"} for e in entries):
         return None
-    try:
-        key = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, ValueError):
-        return None
-    return key if len(key) <= 4 * _MAX_MEMO_CHARS else None
-
-
-def _canonical_list(resources: list[dict]) -> bytes | None:
-    """The canonical JSON of a list of loose resources (the memo key), else None."""
-    import orjson
-
-    try:
-        key = orjson.dumps(resources, option=orjson.OPT_SORT_KEYS)
-    except (TypeError, ValueError):
-        return None
-    return key if len(key) <= 4 * _MAX_MEMO_CHARS else None
+    return _canonical(data, 4 * _MAX_MEMO_CHARS)
 
 
 def _with_parsed_resource(entry: Any) -> Any:

@@ -231,7 +231,7 @@ def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
     """The token pattern of a checklist cue: its words, then a punctuation mark unless it ends in one."""
     tokens = [t.lower_ for t in nlp.make_doc(literal)]
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
-    if not tokens[-1] or not all(ch in ".,;:!?" for ch in tokens[-1][-1:]):
+    if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
         pattern.append({"IS_PUNCT": True})
     return pattern
 

@@ -73,6 +73,6 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as e:
-        details = [{"where": "WORKUP_" + "_".join(str(p) for p in err.get("loc", ())[:1]).upper(), "message": str(err.get("msg", ""))}
-                   for err in e.errors()]
+        details = [{"where": f"WORKUP_{str(err['loc'][0]).upper()}" if err.get("loc") else "WORKUP_*",
+                    "message": str(err.get("msg", ""))} for err in e.errors()]
         raise ServiceError(f"invalid service settings ({e.error_count()} problem(s))", code="SV502", details=details) from None
