@@ -21,6 +21,7 @@ from workup.intake.schema import (
     CONTEXT_CATEGORIES,
     ContextFile,
     RegionsFile,
+    ScopeRulesFile,
     ValuesFile,
     compiles,
     date_context,
@@ -34,12 +35,12 @@ __all__ = [
     "build_lexicon", "date_context", "expand", "load_lexicon", "rule_files",
 ]
 
-RULE_FILES = ("targets.yaml", "context.yaml", "values.yaml", "regions.yaml")
+RULE_FILES = ("targets.yaml", "context.yaml", "values.yaml", "regions.yaml", "scope.yaml")
 REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body": 5}
 REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 # the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
 PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
-LAYERS = ("main", "course", "value")
+LAYERS = ("main", "course", "value", "scope")
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
     "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples",
@@ -126,6 +127,17 @@ class RegionCues:
 
 
 @dataclass(frozen=True)
+class ScopeCues:
+    """``scope.yaml``, compiled: which concepts name another body system, a referred pain, the spine."""
+
+    complaints: Mapping[str, str]  # concept id → body system (the value of other_complaint)
+    referred: tuple[tuple[str, tuple[frozenset[str], ...]], ...]  # (source, concept sets), in file order
+    spine: frozenset[str]
+    spine_with: Mapping[str, frozenset[str]]
+    not_clinical: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything the reader knows, as loaded from the rule files."""
 
@@ -143,6 +155,7 @@ class Lexicon:
     # context.yaml's list words: what may join the items of a negated list, and what says it goes on
     list_glue: frozenset[str] = frozenset()
     list_goes_on: frozenset[str] = frozenset()
+    scope: ScopeCues | None = None
 
 
 # --------------------------------------------------------------------- loading
@@ -264,6 +277,60 @@ def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
     return context
 
 
+def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tuple[list[TargetSpec], ScopeCues]:
+    """The concepts of ``scope.yaml`` as target rules of their own layer, and the cues that use them.
+
+    Concepts are read with ConText like any finding; a history of one ("PMH: MI") is not a
+    complaint now, so historical mentions give nothing.
+    """
+    file = "scope.yaml"
+    out: list[TargetSpec] = []
+    complaints: dict[str, str] = {}
+    ids: set[str] = set()
+    for key, items in (("complaints", sf.complaints), ("features", sf.features)):
+        for i, c in enumerate(items):
+            where = f"{key}.{i} ({c.id})"
+            if c.id in ids or c.id in target_ids:
+                problems.add(file, where, f"id {c.id!r} is already used (by a concept or a targets.yaml rule)")
+                continue
+            ids.add(c.id)
+            if (c.system is None) == (key == "complaints"):
+                problems.add(file, where, "a complaint names its system; a feature names none")
+            pattern = sf.expand(c.pattern)
+            left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
+            if left:
+                problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
+            try:
+                compiles(pattern)
+            except ValueError as e:
+                problems.add(file, f"{where}.pattern", str(e))
+                continue
+            if c.system:
+                complaints[c.id] = c.system
+            # the facts come from workup.intake.scope, which reads the mentions together
+            out.append(TargetSpec(id=c.id, pattern=pattern, layer="scope", facts={}, negated={}, possible={},
+                                  historical="drop"))
+    known = ids | target_ids
+    names = [("referred", n) for r in sf.referred for group in r.any for n in group]
+    names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
+    names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
+    for where, n in names:
+        if n not in known:
+            problems.add(file, where, f"unknown concept or rule {n!r}")
+    systems = set(complaints.values())
+    for k in sf.spine_with:
+        if k not in systems:
+            problems.add(file, f"spine_with.{k}", f"no complaint has the system {k!r}")
+    cues = ScopeCues(
+        complaints=complaints,
+        referred=tuple((r.source, tuple(frozenset(g) for g in r.any)) for r in sf.referred),
+        spine=frozenset(sf.spine),
+        spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},
+        not_clinical=frozenset(sf.not_clinical),
+    )
+    return out, cues
+
+
 def _regions(rf: RegionsFile) -> RegionCues:
     f = re.IGNORECASE
     u = rf.unnamed_surgery
@@ -297,6 +364,11 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
     values: ValuesFile | None = problems.model("values.yaml", problems.yaml("values.yaml", files.get("values.yaml")), ValuesFile)
     rf: RegionsFile | None = problems.model("regions.yaml", problems.yaml("regions.yaml", files.get("regions.yaml")), RegionsFile)
     combinations = _combinations(raw, fact_ids, problems) if raw is not None else []
+    sf: ScopeRulesFile | None = None
+    if "scope.yaml" in files:
+        sf = problems.model("scope.yaml", problems.yaml("scope.yaml", files.get("scope.yaml")), ScopeRulesFile)
+    scope_targets, scope = _scope(sf, {t.id for t in targets}, problems) if sf is not None else ([], None)
+    targets = targets + scope_targets
     if values is not None and fact_ids is not None:
         for k in values.choose:
             if k not in fact_ids:
@@ -319,6 +391,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         affirmative,
         frozenset(w.lower() for w in cf.lists.glue),
         frozenset(w.lower() for w in cf.lists.goes_on),
+        scope,
     )
 
 

@@ -219,3 +219,47 @@ def date_context(values: ValuesFile, pattern: str) -> str:
         .replace("{END}", sd.end)
         .replace("{LEVELS}", sd.levels)
     )
+
+
+# --------------------------------------------------------------------- scope.yaml
+
+_LEX_NAME = r"^[A-Z][A-Z_]*$"
+
+
+class ScopeConcept(Strict):
+    """A concept of ``scope.yaml``: a complaint of another body system (``system``) or a feature."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    pattern: str
+    system: str | None = None
+
+
+class ReferredPattern(Strict):
+    """Pain referred from ``source``: holds when every concept of one ``any`` set is present."""
+
+    source: str
+    any: list[list[str]] = Field(min_length=1)
+
+
+class ScopeRulesFile(Strict):
+    """``scope.yaml``: what a note is about (see the file's header)."""
+
+    schema_version: Literal[1]
+    lexicons: dict[Annotated[str, Field(pattern=_LEX_NAME)], list[str]] = Field(default_factory=dict)
+    complaints: list[ScopeConcept] = Field(min_length=1)
+    features: list[ScopeConcept] = Field(default_factory=list)
+    referred: list[ReferredPattern] = Field(default_factory=list)
+    spine: list[str] = Field(min_length=1)
+    spine_with: dict[str, list[str]] = Field(default_factory=dict)
+    not_clinical: list[str] = Field(default_factory=list)
+
+    def expand(self, pattern: str) -> str:
+        """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""
+
+        def group(m: re.Match[str]) -> str:
+            words = self.lexicons.get(m.group(1))
+            if words is None:
+                return m.group(0)
+            return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+        return re.sub(r"\{([A-Z][A-Z_]*)\}", group, pattern)

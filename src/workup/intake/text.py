@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from workup.errors import IntakeError
 from workup.intake.lexicon import PRIOR_SURGERY_FACT as _PRIOR_REGION
 from workup.intake.lexicon import Lexicon, RegionCues, TargetSpec
+from workup.intake.scope import scope_facts
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import DurationRange, NumberRange, duration_days
 from workup.types import Assertion, Evidence, Fact, FactOrigin, Facts, FactValue
@@ -220,6 +221,13 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
                 if days is not None:
                     for fid, v in lex.values.duration_facts.get(kind, {}).items():  # type: ignore[call-overload]
                         col.add(fid, days if v == "days" else v, m)
+    if lex.scope is not None:
+        for fid, value, m in scope_facts(mentions, lex.scope):
+            if m is not None:
+                col.add(fid, value, m)
+            else:
+                whole = text.strip()
+                col.add(fid, value, None, Evidence(whole[:200], 0, min(len(whole), 200), Assertion.AFFIRMED, "text"))
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     unread_surgery: float | None = None
