@@ -156,6 +156,11 @@ class Lexicon:
     list_glue: frozenset[str] = frozenset()
     list_goes_on: frozenset[str] = frozenset()
     scope: ScopeCues | None = None
+    # context.yaml's clause cues: what may follow a comma to start a new statement, which no
+    # negation, family, worry or history cue reaches across ("denies trauma, known lung cancer")
+    clause_after: frozenset[str] = frozenset()
+    clause_starts: frozenset[str] = frozenset()
+    clause_pattern: "re.Pattern[str] | None" = None
 
 
 # --------------------------------------------------------------------- loading
@@ -392,6 +397,9 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(w.lower() for w in cf.lists.glue),
         frozenset(w.lower() for w in cf.lists.goes_on),
         scope,
+        frozenset(cf.clauses.after) if cf.clauses else frozenset(),
+        frozenset(w.lower() for w in cf.clauses.starts) if cf.clauses else frozenset(),
+        re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
     )
 
 

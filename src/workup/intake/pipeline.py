@@ -110,12 +110,15 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     neg_stops = [m.modifier_span[0] for m in graph.modifiers if m.category == "NEGATION_STOP"]
     spec = lexicon.by_id.get(span.label_)
     list_negation = spec.list_negation if spec is not None else True
+    starts = clause_starts(doc, lexicon)
     out: set[str] = set()
     for m in mods:
         a, b = m.modifier_span
         lo, hi = (b, span.start) if a < span.start else (span.end, a)
         if any(lo <= t < hi for t in stops):
             continue
+        if starts and any(lo < t <= hi for t in starts):
+            continue  # the cue and the finding are in different statements
         if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
             continue
         if m.category == "NEGATED_EXISTENCE" and a < span.start and affirmed_after_comma(span, doc, lexicon, lo):
@@ -125,6 +128,28 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
                 continue
         out.add(m.category)
     return out
+
+
+def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
+    """Token indices where a new statement starts after a comma: "denies trauma, known lung cancer",
+    "her mother had breast cancer, 45F with back pain" (``clauses`` in context.yaml).
+
+    Computed once per document (kept in ``doc.user_data``).
+    """
+    key = "workup:clause-starts"
+    got = doc.user_data.get(key)
+    if got is not None:
+        return got
+    after, words, pattern = lexicon.clause_after, lexicon.clause_starts, lexicon.clause_pattern
+    found: list[int] = []
+    if after:
+        for tok in doc[1:]:
+            if doc[tok.i - 1].text in after and (tok.lower_ in words or (pattern is not None and pattern.fullmatch(tok.text))):
+                # a list that goes on with "or" / "nor" later in the sentence is still one statement
+                if not any(doc[i].lower_ in lexicon.list_goes_on for i in range(tok.i, tok.sent.end)):
+                    found.append(tok.i)
+    got = doc.user_data[key] = tuple(found)
+    return got
 
 
 def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:
@@ -177,6 +202,8 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
             continue
         if affirmed_after_comma(b, doc, lexicon, a.end):
             continue
+        if any(a.end < t <= b.start for t in clause_starts(doc, lexicon)):
+            continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
         if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
             cats[cur] = cats[cur] | {"NEGATED_EXISTENCE"}

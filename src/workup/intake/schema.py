@@ -110,13 +110,23 @@ class ListCues(Strict):
     goes_on: list[str] = Field(min_length=1)
 
 
+class ClauseCues(Strict):
+    """Where a new statement starts: after one of ``after`` (a comma), a word of ``starts`` or a
+    token that ``start_pattern`` matches whole (an age and sex such as "45F")."""
+
+    after: list[str] = Field(min_length=1)
+    starts: list[str] = Field(default_factory=list)
+    start_pattern: Regex | None = None
+
+
 class ContextFile(Strict):
-    """``context.yaml``: ConText cues and list words."""
+    """``context.yaml``: ConText cues, list words, and where a clause starts."""
 
     schema_version: Literal[1]
     defaults: dict[Literal[CONTEXT_CATEGORIES], ScopeDefault] = Field(default_factory=dict)  # type: ignore[valid-type]
     rules: list[ContextRule]
     lists: ListCues
+    clauses: ClauseCues | None = None
 
 
 class SexCues(Strict):
