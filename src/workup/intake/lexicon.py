@@ -43,7 +43,7 @@ PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_s
 LAYERS = ("main", "course", "value", "scope")
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
-    "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples",
+    "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples", "hypothetical",
 })
 
 
@@ -66,6 +66,7 @@ class TargetSpec:
     negated: Mapping[str, Any] = field(default_factory=dict)
     possible: Mapping[str, Any] = field(default_factory=dict)
     historical: str = "keep"
+    hypothetical: str = "drop"  # keep: a wish or plan is itself the fact ("wants to discuss an epidural")
     region: str | None = None
     region_rank: int = 9
     surgery: SurgerySpec | None = None
@@ -236,6 +237,7 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
                 negated=negated,
                 possible=possible,
                 historical=r.get("historical", "keep"),
+                hypothetical=r.get("hypothetical", "drop"),
                 region=r.get("region"),
                 region_rank=REGION_RANKS.get(rank, 9) if rank else (2 if r.get("region") else 9),
                 surgery=surgery,

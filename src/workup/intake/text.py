@@ -155,6 +155,8 @@ def _status(cats: set[str]) -> Assertion:
 
 def _given(spec: TargetSpec, status: Assertion) -> dict[str, FactValue]:
     """The facts one mention gives, by its assertion status."""
+    if status is Assertion.HYPOTHETICAL and spec.hypothetical == "keep":
+        return dict(spec.facts)
     if status in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
         return {}
     if status is Assertion.NEGATED:
