@@ -257,6 +257,9 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
     pitfalls, payer, citations = _closing(kb, topic, cite)
     extra = caveats(kb, ev)
     if extra:
+        # a memoised closing did not number its references in ``cite``: take them from its table first
+        for c in citations:
+            cite.numbers.setdefault(c.id, c.n)
         pitfalls = pitfalls + tuple((c.text, cite(c.citations)) for c in extra)
         citations = cite.table()
     rationale = f"{variant.summary} Matched on: {_labels(kb, m.because)}."

@@ -141,15 +141,21 @@ def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
     if got is not None:
         return got
     after, words, pattern = lexicon.clause_after, lexicon.clause_starts, lexicon.clause_pattern
-    found: list[int] = []
+    candidates: list[int] = []
     if after:
         for tok in doc[1:]:
             if doc[tok.i - 1].text in after and (tok.lower_ in words or (pattern is not None and pattern.fullmatch(tok.text))):
-                # a list that goes on with "or" / "nor" later in the sentence is still one statement
-                if not any(doc[i].lower_ in lexicon.list_goes_on for i in range(tok.i, tok.sent.end)):
-                    found.append(tok.i)
+                candidates.append(tok.i)
+    # A list that goes on with "or" / "nor" before the next statement starts is still one statement.
+    found = [i for i in candidates if not any(doc[j].lower_ in lexicon.list_goes_on for j in range(i, _next_start(doc, i, candidates)))]
     got = doc.user_data[key] = tuple(found)
     return got
+
+
+def _next_start(doc: Any, i: int, candidates: list[int]) -> int:
+    """The end of the statement that starts at token ``i``: the next candidate start or the sentence's end."""
+    end = doc[i].sent.end
+    return next((c for c in candidates if i < c < end), end)
 
 
 def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:
@@ -175,8 +181,11 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
     # "or" inside the finding ("elevated ESR or CRP") joins its own words; anywhere else,
     # including a trailing one the match took in, it continues the negated list.
     inside = range(span.start + 1, span.end - 1)
+    # the negated list goes on only up to where the next statement starts ("…, 60M with …, no arm or leg …")
+    end = next((t for t in clause_starts(doc, lexicon) if t > span.end), span.sent.end)
+    end = min(end, span.sent.end)
     return not any(
-        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, span.sent.end)
+        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, end)
     )
 
 
