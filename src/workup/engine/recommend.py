@@ -14,7 +14,7 @@ from workup.engine.match import match, tri
 from workup.engine.pathway import STEP_KINDS, walk
 from workup.engine.rate import rate, rate_order
 from workup.engine.resolve import resolve
-from workup.engine.scope import caveats, outside
+from workup.engine.scope import caveats, outside, urgent
 from workup.kb.lint import walk_criteria
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import (
@@ -195,9 +195,10 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
     res = resolve(kb, facts, as_of)
     ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs, fixed=True)
     cite = Citer(kb)
+    first = _urgent_steps(kb, ev, cite)
     verdict = outside(kb, ev)
     if verdict is not None:
-        return _out_of_scope(kb, res, verdict, as_of, cite)
+        return _out_of_scope(kb, res, verdict, as_of, cite, first)
     m = match(kb, ev)
     region = res.facts.value("region")
     region = region if isinstance(region, str) else None
@@ -222,11 +223,11 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
             variant=None,
             rationale=rationale,
             procedures=(),
-            next_steps=(),
+            next_steps=first,
             missing_facts=missing,
             assumptions=res.assumptions,
             facts=res.facts,
-            citations=(),
+            citations=cite.table() if first else (),
             trace=trace,
             reason=reason,
         )
@@ -253,6 +254,8 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
         trace = trace + w.trace
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
+    if first:
+        steps = first + tuple(s for s in steps if (s.kind, s.text) not in {(f.kind, f.text) for f in first})
     order_rating = rate_order(kb, procedures, order, region) if order else None
     pitfalls, payer, citations = _closing(kb, topic, cite)
     extra = caveats(kb, ev)
@@ -286,9 +289,15 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
     )
 
 
-def _out_of_scope(kb: KnowledgeBase, res, verdict, as_of: date, cite: Citer) -> Recommendation:
+def _urgent_steps(kb: KnowledgeBase, ev: CriteriaEvaluator, cite: Citer) -> tuple[NextStep, ...]:
+    """The urgent steps of scope.yaml that hold for these facts, numbered first: they lead any answer."""
+    return tuple(NextStep(STEP_KINDS[st.kind], st.text, f"urgent:{rid}", cite(st.citations), urgency=st.urgency)
+                 for rid, st in urgent(kb, ev))
+
+
+def _out_of_scope(kb: KnowledgeBase, res, verdict, as_of: date, cite: Citer, first: tuple[NextStep, ...] = ()) -> Recommendation:
     """The answer when a scope rule holds: no variant is tried; the rule's steps come first."""
-    steps = tuple(
+    steps = first + tuple(
         NextStep(STEP_KINDS[st.kind], st.text,
                  f"scope:{verdict.rule.id}", cite(st.citations), urgency=st.urgency)
         for st in verdict.rule.steps

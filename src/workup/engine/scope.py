@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from workup.engine.criteria import CriteriaEvaluator, compiled
 from workup.kb.load import KnowledgeBase
-from workup.kb.schema import Caveat, ScopeRule
+from workup.kb.schema import Caveat, ScopeRule, ScopeStep
 from workup.types import Reason, TraceEntry
 
 _TEXT_FACT = "other_complaint_text"
@@ -47,6 +47,16 @@ def caveats(kb: KnowledgeBase, ev: CriteriaEvaluator) -> tuple[Caveat, ...]:
     if kb.scope is None or not kb.scope.caveats:
         return ()
     return tuple(c for c, fn in _caveats(kb) if ev.run(fn).value is True)
+
+
+def urgent(kb: KnowledgeBase, ev: CriteriaEvaluator) -> tuple[tuple[str, ScopeStep], ...]:
+    """The urgent steps whose rule holds for these facts, each with its rule id, in file order."""
+    if kb.scope is None or not kb.scope.urgent:
+        return ()
+    got = kb.cache.get("scope-urgent")
+    if got is None:
+        got = kb.cache["scope-urgent"] = tuple((r, compiled(kb, r.when)) for r in kb.scope.urgent)
+    return tuple((r.id, st) for r, fn in got if ev.run(fn).value is True for st in r.steps)
 
 
 def _reason(rule: ScopeRule, ev: CriteriaEvaluator) -> Reason:

@@ -38,6 +38,8 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     for m in mentions:
         if m.status in _PRESENT and m.rule not in present:
             present[m.rule] = m
+    # an operation is told as history ("s/p ACDF"): for spine_with, historical mentions count too
+    told = set(present) | {m.rule for m in mentions if m.status is Assertion.HISTORICAL}
     out: list[tuple[str, FactValue, _Mention | None]] = []
     for source, groups in cues.referred:
         hit = next((g for g in groups if all(n in present for n in g)), None)
@@ -49,7 +51,7 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     spine = any(n in present for n in cues.spine)
     if other is not None:
         system = cues.complaints[other.rule]
-        spine = spine or any(n in present for n in cues.spine_with.get(system, ()))
+        spine = spine or any(n in told for n in cues.spine_with.get(system, ()))
         out.append(("other_complaint", system, other))
         out.append(("other_complaint_text", other.phrase, other))
     if spine:

@@ -293,7 +293,7 @@ class _Linter:
 
     def scope_file(self, sf: ScopeFile) -> None:
         """Scope rules and caveats: criteria, citations, and the placeholders of their texts."""
-        for key, items in (("rules", sf.rules), ("caveats", sf.caveats)):
+        for key, items in (("rules", sf.rules), ("urgent", sf.urgent), ("caveats", sf.caveats)):
             seen: set[str] = set()
             for i, item in enumerate(items):
                 path = f"{key}.{i}"
@@ -301,11 +301,11 @@ class _Linter:
                     self.add("scope.yaml", f"{path}.id", f"duplicate id {item.id!r}")
                 seen.add(item.id)
                 self.criterion("scope.yaml", f"{path}.when", item.when)
-                self.citations("scope.yaml", path, list(item.citations), f"scope {key[:-1]} {item.id!r}",
+                self.citations("scope.yaml", path, list(getattr(item, "citations", ())), f"scope {key} {item.id!r}",
                                required=key == "caveats")
                 for j, st in enumerate(getattr(item, "steps", ())):
                     self.citations("scope.yaml", f"{path}.steps.{j}", list(st.citations), "a scope step")
-                unknown = set(re.findall(r"\{(\w+)\}", item.text)) - {"complaint"}
+                unknown = set(re.findall(r"\{(\w+)\}", getattr(item, "text", ""))) - {"complaint"}
                 if unknown:
                     self.add("scope.yaml", f"{path}.text", f"unknown placeholder(s) {sorted(unknown)}")
 

@@ -392,9 +392,19 @@ class Caveat(Strict):
     citations: list[str] = Field(min_length=1)
 
 
+class UrgentRule(Strict):
+    """Steps that lead any answer when ``when`` holds: an emergency the routing must not delay
+    (early swelling of the neck after anterior cervical surgery, a new deficit after decompression)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    when: Criterion
+    steps: list[ScopeStep] = Field(min_length=1)
+
+
 class ScopeFile(Strict):
-    """``scope.yaml``: the population and complaints the packs cover, and caveats for all of them."""
+    """``scope.yaml``: the population and complaints the packs cover, urgent steps and caveats for all."""
 
     schema_version: Literal[1]
     rules: list[ScopeRule] = Field(default_factory=list)
+    urgent: list[UrgentRule] = Field(default_factory=list)
     caveats: list[Caveat] = Field(default_factory=list)
