@@ -23,6 +23,7 @@ from workup.intake.schema import (
     RegionsFile,
     ScopeRulesFile,
     ValuesFile,
+    expand_lexicons,
     compiles,
     date_context,
     expand,
@@ -134,6 +135,7 @@ class ScopeCues:
     complaints: Mapping[str, str]  # concept id → body system (the value of other_complaint)
     referred: tuple[tuple[str, tuple[frozenset[str], ...]], ...]  # (source, concept sets), in file order
     spine: frozenset[str]
+    plausible: frozenset[str]  # rules whose mention, in any statement of the patient's, makes a spine complaint plausible
     spine_with: Mapping[str, frozenset[str]]
     not_clinical: frozenset[str]
 
@@ -183,12 +185,19 @@ def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str]) -> dic
 
 def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> tuple[list[TargetSpec], dict[str, str]]:
     file = "targets.yaml"
-    unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules"}
+    unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules", "lexicons"}
     if unknown:
         problems.add(file, "", f"unknown key(s) {sorted(unknown)}")
     if raw.get("schema_version") != 1:
         problems.add(file, "schema_version", "schema_version must be 1")
     forms = dict(raw.get("suspected_forms") or {})
+    lexicons = raw.get("lexicons") or {}
+    if not isinstance(lexicons, dict) or not all(
+        isinstance(k, str) and re.fullmatch(r"[A-Z][A-Z_]*", k) and isinstance(v, list) and v for k, v in lexicons.items()
+    ):
+        problems.add(file, "lexicons", "lexicons map UPPER_CASE names to lists of alternatives")
+        lexicons = {}
+    lexicons = {k: [str(x) for x in v] for k, v in lexicons.items()}
     targets: list[TargetSpec] = []
     seen: set[str] = set()
     for i, r in enumerate(raw.get("rules") or []):
@@ -204,8 +213,12 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         unknown = set(r) - _TARGET_KEYS
         if unknown:
             problems.add(file, where, f"unknown key(s) {sorted(unknown)}")
+        pattern = expand_lexicons(str(r.get("pattern", "")), lexicons)
+        left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
+        if left:
+            problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
         try:
-            compiles(r.get("pattern", ""))
+            compiles(pattern)
         except ValueError as e:
             problems.add(file, f"{where}.pattern", str(e))
         facts = dict(r.get("facts") or {})
@@ -231,7 +244,7 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         targets.append(
             TargetSpec(
                 id=rid,
-                pattern=r.get("pattern", ""),
+                pattern=pattern,
                 layer=r.get("layer", "main"),
                 facts=facts,
                 negated=negated,
@@ -320,6 +333,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     known = ids | target_ids
     names = [("referred", n) for r in sf.referred for group in r.any for n in group]
     names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
+    names += [("plausible", n) for n in sf.plausible]
     names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
     for where, n in names:
         if n not in known:
@@ -332,6 +346,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
         complaints=complaints,
         referred=tuple((r.source, tuple(frozenset(g) for g in r.any)) for r in sf.referred),
         spine=frozenset(sf.spine),
+        plausible=frozenset(sf.spine) | frozenset(sf.plausible) | frozenset(n for v in sf.spine_with.values() for n in v),
         spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},
         not_clinical=frozenset(sf.not_clinical),
     )

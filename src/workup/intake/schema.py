@@ -260,16 +260,23 @@ class ScopeRulesFile(Strict):
     features: list[ScopeConcept] = Field(default_factory=list)
     referred: list[ReferredPattern] = Field(default_factory=list)
     spine: list[str] = Field(min_length=1)
+    plausible: list[str] = Field(default_factory=list)
     spine_with: dict[str, list[str]] = Field(default_factory=dict)
     not_clinical: list[str] = Field(default_factory=list)
 
     def expand(self, pattern: str) -> str:
         """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""
+        return expand_lexicons(pattern, self.lexicons)
 
-        def group(m: re.Match[str]) -> str:
-            words = self.lexicons.get(m.group(1))
-            if words is None:
-                return m.group(0)
-            return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
 
-        return re.sub(r"\{([A-Z][A-Z_]*)\}", group, pattern)
+def expand_lexicons(pattern: str, lexicons: dict[str, list[str]]) -> str:
+    """``pattern`` with each ``{NAME}`` of ``lexicons`` replaced by a group of its alternatives,
+    longest first (other braces, such as regex counts ``{2}``, are left alone)."""
+
+    def group(m: re.Match[str]) -> str:
+        words = lexicons.get(m.group(1))
+        if words is None:
+            return m.group(0)
+        return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+    return re.sub(r"\{([A-Z][A-Z_]*)\}", group, pattern)

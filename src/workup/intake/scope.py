@@ -7,8 +7,9 @@ Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what
 - ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
   and its words;
 - ``spine_complaint``: true when a spine rule is affirmed or suspected; false when another
-  system's complaint is and no spine rule is (left unknown otherwise: scope is never guessed);
-- ``complaint_understood``: false when the note holds no clinical mention at all.
+  system's complaint is and no spine rule is, or when nothing in the note touches the spine at all
+  (not even a negated "no neck pain" or an old operation); unknown otherwise;
+- ``complaint_understood``: whether the note holds any clinical mention at all.
 
 Family, hypothetical, negated and historical mentions never count: "her mother had a heart
 attack" is not cardiac pain, "PMH: renal colic" is not colic now.
@@ -23,6 +24,7 @@ from workup.intake.lexicon import ScopeCues
 from workup.types import Assertion, FactValue
 
 _PRESENT = (Assertion.AFFIRMED, Assertion.POSSIBLE)
+_ABOUT_PATIENT = (Assertion.AFFIRMED, Assertion.POSSIBLE, Assertion.NEGATED, Assertion.HISTORICAL)
 
 
 class _Mention(Protocol):
@@ -54,11 +56,15 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
         spine = spine or any(n in told for n in cues.spine_with.get(system, ()))
         out.append(("other_complaint", system, other))
         out.append(("other_complaint_text", other.phrase, other))
+    understood = any(m.rule not in cues.not_clinical for m in mentions)
     if spine:
         first = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.spine), other)
         out.append(("spine_complaint", True, first))
     elif other is not None:
         out.append(("spine_complaint", False, other))
-    if not any(m.rule not in cues.not_clinical for m in mentions):
-        out.append(("complaint_understood", False, None))
+    elif understood and not any(m.rule in cues.plausible and m.status in _ABOUT_PATIENT for m in mentions):
+        # nothing in the note touches the spine, even negated ("no neck pain" in a trauma note does):
+        # not a spine presentation, and no spine questions are asked
+        out.append(("spine_complaint", False, None))
+    out.append(("complaint_understood", understood, None))
     return out
