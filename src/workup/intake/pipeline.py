@@ -203,7 +203,11 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     main = [i for i, s in enumerate(spans) if lexicon.by_id[s.label_].layer == "main"]
     for prev, cur in zip(main, main[1:]):
         a, b = spans[prev], spans[cur]
-        if "NEGATED_EXISTENCE" not in cats[prev] or "NEGATED_EXISTENCE" in cats[cur]:
+        # a negation, or a return-if / worry, carries along its list ("return if numbness in the
+        # saddle area, trouble passing urine or any leg weakness")
+        carried = "NEGATED_EXISTENCE" if "NEGATED_EXISTENCE" in cats[prev] else (
+            "HYPOTHETICAL" if "HYPOTHETICAL" in cats[prev] else None)
+        if carried is None or carried in cats[cur] or "NEGATED_EXISTENCE" in cats[cur]:
             continue
         if not lexicon.by_id[b.label_].list_negation or cats[cur] & {"FAMILY", "HYPOTHETICAL"}:
             continue
@@ -215,7 +219,7 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
             continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
         if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
-            cats[cur] = cats[cur] | {"NEGATED_EXISTENCE"}
+            cats[cur] = cats[cur] | {carried}
     return cats
 
 

@@ -180,6 +180,11 @@ class ValuesFile(Strict):
     after_therapy: Regex
     before_therapy: Regex
     skip_before: Regex
+    # "<duration> ago" after an event that is not the complaint ("fell off a ladder 20 years ago",
+    # "an epidural 3 months ago"): the time since that event, a symptom duration only when nothing
+    # else says how long the complaint has lasted and the sentence names the complaint
+    event_before_ago: Regex | None = None
+    complaint_words: Regex | None = None
     since_year: Regex
     # "since March", "since early October 2025": a month name ({MONTH}, from surgery_dates.months),
     # an optional part of it (group part: early | mid | late) and an optional year

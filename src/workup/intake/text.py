@@ -189,6 +189,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     surgeries: list[Mention] = []
     blanket: list[Mention] = []
     levels: list[Mention] = []
+    events: list[tuple[float, Mention]] = []  # "<duration> ago" after another event (a fall, an injection)
     for m in mentions:
         spec = lex.by_id[m.rule]
         gives = _given(spec, m.status)
@@ -220,7 +221,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             elif spec.value == "duration":
                 days = V.days_of(m.phrase, lex)
                 kind = V.classify_duration(text, m.start, m.end, lex)
-                if days is not None:
+                if days is not None and kind == "event":
+                    events.append((days, m))
+                elif days is not None:
                     for fid, v in lex.values.duration_facts.get(kind, {}).items():  # type: ignore[call-overload]
                         col.add(fid, days if v == "days" else v, m)
     if lex.scope is not None:
@@ -230,6 +233,14 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             else:
                 whole = text.strip()
                 col.add(fid, value, None, Evidence(whole[:200], 0, min(len(whole), 200), Assertion.AFFIRMED, "text"))
+    # the time since another event measures the complaint only when nothing else does and its
+    # sentence names the complaint ("back pain since a fall 3 weeks ago"; not "PMHx: fell 20 years ago")
+    words = V.compiled(lex).complaint_words
+    if "symptom_duration_days" not in col.values and words is not None:
+        for days, m in events:
+            if m.status is Assertion.AFFIRMED and words.search(m.sentence):
+                col.add("symptom_duration_days", days, m)
+                break
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     unread_surgery: float | None = None
