@@ -215,22 +215,8 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
         reason = None
         if m.status is Status.NO_CRITERIA_APPLY:
             reason = Reason("no-variant", None, rationale)
-        return Recommendation(
-            status=m.status,
-            content_version=kb.version,
-            as_of=as_of,
-            topic=None,
-            variant=None,
-            rationale=rationale,
-            procedures=(),
-            next_steps=first,
-            missing_facts=missing,
-            assumptions=res.assumptions,
-            facts=res.facts,
-            citations=cite.table() if first else (),
-            trace=trace,
-            reason=reason,
-        )
+        return _unrated(kb, m.status, as_of, rationale, first, missing, res.assumptions, res.facts,
+                        cite.table() if first else (), trace, reason)
 
     variant = kb.variants[m.variant_id]
     topic = kb.topic_of(m.variant_id)
@@ -255,7 +241,8 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
     if first:
-        steps = first + tuple(s for s in steps if (s.kind, s.text) not in {(f.kind, f.text) for f in first})
+        said = {(f.kind, f.text) for f in first}
+        steps = first + tuple(s for s in steps if (s.kind, s.text) not in said)
     order_rating = rate_order(kb, procedures, order, region) if order else None
     pitfalls, payer, citations = _closing(kb, topic, cite)
     extra = caveats(kb, ev)
@@ -304,21 +291,29 @@ def _out_of_scope(kb: KnowledgeBase, res, verdict, as_of: date, cite: Citer, fir
     )
     if verdict.rule.citations:
         cite(verdict.rule.citations)
+    # nothing was routed, so nothing was assumed for a scenario
+    return _unrated(kb, Status.NO_CRITERIA_APPLY, as_of, verdict.reason.text, steps, (), (), res.facts,
+                    cite.table(), res.trace + verdict.trace, verdict.reason)
+
+
+def _unrated(kb: KnowledgeBase, status: Status, as_of: date, rationale: str, steps, missing, assumptions, facts,
+             citations, trace, reason) -> Recommendation:
+    """An answer that rates nothing (needs-information or no-criteria-apply)."""
     return Recommendation(
-        status=Status.NO_CRITERIA_APPLY,
+        status=status,
         content_version=kb.version,
         as_of=as_of,
         topic=None,
         variant=None,
-        rationale=verdict.reason.text,
+        rationale=rationale,
         procedures=(),
         next_steps=steps,
-        missing_facts=(),
-        assumptions=(),  # nothing was routed, so nothing was assumed for a scenario
-        facts=res.facts,
-        citations=cite.table(),
-        trace=res.trace + verdict.trace,
-        reason=verdict.reason,
+        missing_facts=missing,
+        assumptions=assumptions,
+        facts=facts,
+        citations=citations,
+        trace=trace,
+        reason=reason,
     )
 
 

@@ -53,9 +53,7 @@ def urgent(kb: KnowledgeBase, ev: CriteriaEvaluator) -> tuple[tuple[str, ScopeSt
     """The urgent steps whose rule holds for these facts, each with its rule id, in file order."""
     if kb.scope is None or not kb.scope.urgent:
         return ()
-    got = kb.cache.get("scope-urgent")
-    if got is None:
-        got = kb.cache["scope-urgent"] = tuple((r, compiled(kb, r.when)) for r in kb.scope.urgent)
+    got = _compiled(kb, "scope-urgent", kb.scope.urgent)
     return tuple((r.id, st) for r, fn in got if ev.run(fn).value is True for st in r.steps)
 
 
@@ -72,17 +70,19 @@ def _capital(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _rules(kb: KnowledgeBase) -> tuple[tuple[ScopeRule, object], ...]:
-    got = kb.cache.get("scope-rules")
+def _compiled(kb: KnowledgeBase, key: str, items) -> tuple:
+    """Per pack, once: each scope item with its criterion compiled."""
+    got = kb.cache.get(key)
     if got is None:
-        assert kb.scope is not None
-        got = kb.cache["scope-rules"] = tuple((r, compiled(kb, r.when)) for r in kb.scope.rules)
+        got = kb.cache[key] = tuple((item, compiled(kb, item.when)) for item in items)
     return got
+
+
+def _rules(kb: KnowledgeBase) -> tuple[tuple[ScopeRule, object], ...]:
+    assert kb.scope is not None
+    return _compiled(kb, "scope-rules", kb.scope.rules)
 
 
 def _caveats(kb: KnowledgeBase) -> tuple[tuple[Caveat, object], ...]:
-    got = kb.cache.get("scope-caveats")
-    if got is None:
-        assert kb.scope is not None
-        got = kb.cache["scope-caveats"] = tuple((c, compiled(kb, c.when)) for c in kb.scope.caveats)
-    return got
+    assert kb.scope is not None
+    return _compiled(kb, "scope-caveats", kb.scope.caveats)

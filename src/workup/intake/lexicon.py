@@ -175,6 +175,19 @@ def rule_files() -> dict[str, str]:
     return {name: base.joinpath(name).read_text(encoding="utf-8") for name in RULE_FILES}
 
 
+def _check_pattern(pattern: str, file: str, where: str, problems: Problems) -> bool:
+    """Whether an expanded pattern names only known lexicons and compiles (each problem is added)."""
+    left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
+    if left:
+        problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
+    try:
+        compiles(pattern)
+    except ValueError as e:
+        problems.add(file, f"{where}.pattern", str(e))
+        return False
+    return True
+
+
 def _default_negated(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: False for k, v in facts.items() if v is True}
 
@@ -214,13 +227,7 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         if unknown:
             problems.add(file, where, f"unknown key(s) {sorted(unknown)}")
         pattern = expand_lexicons(str(r.get("pattern", "")), lexicons)
-        left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
-        if left:
-            problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
-        try:
-            compiles(pattern)
-        except ValueError as e:
-            problems.add(file, f"{where}.pattern", str(e))
+        _check_pattern(pattern, file, where, problems)
         facts = dict(r.get("facts") or {})
         negated = dict(r["negated"]) if "negated" in r else _default_negated(facts)
         possible = dict(r["possible"]) if "possible" in r else _default_possible(facts, forms)
@@ -317,13 +324,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
             if (c.system is None) == (key == "complaints"):
                 problems.add(file, where, "a complaint names its system; a feature names none")
             pattern = sf.expand(c.pattern)
-            left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
-            if left:
-                problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
-            try:
-                compiles(pattern)
-            except ValueError as e:
-                problems.add(file, f"{where}.pattern", str(e))
+            if not _check_pattern(pattern, file, where, problems):
                 continue
             if c.system:
                 complaints[c.id] = c.system

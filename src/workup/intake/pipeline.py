@@ -190,7 +190,8 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
 
 
 def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
-    """Carry a negation along a list of findings: "denies numbness, tingling, weakness, trauma".
+    """Carry a negation (or a return-if / worry cue) along a list of findings: "denies numbness,
+    tingling, weakness, trauma".
 
     ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
     finding of the same sentence by nothing but the list words of ``context.yaml`` (commas,

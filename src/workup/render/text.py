@@ -83,12 +83,17 @@ def _value_text(value: Any) -> str:
     return f" = {value}"
 
 
+def assumption_head(a) -> str:
+    """The heading an assumption is listed under ("Red flags", "Presentation" …)."""
+    key = "red-flag" if a.group.startswith("red-flag") else a.group
+    return _GROUPS.get(key, key.replace("-", " ").capitalize() or "Other")
+
+
 def assumption_groups(assumptions) -> list[tuple[str, list[str]]]:
     """Group assumptions for display: [(heading, [short label, ...])], in first-seen order."""
     out: dict[str, list[str]] = {}
     for a in assumptions:
-        key = "red-flag" if a.group.startswith("red-flag") else a.group
-        head = _GROUPS.get(key, key.replace("-", " ").capitalize() or "Other")
+        head = assumption_head(a)
         label = a.label or a.fact
         out.setdefault(head, []).append(label if a.value is False else f"{label} (assumed yes)")
     return list(out.items())

@@ -191,16 +191,9 @@ def _page_link(base: str | None, rec: Any, as_of: date) -> str | None:
     """The clinician page for these facts (given and derived, not assumed), or None without a base URL."""
     if not base:
         return None
-    from workup.service.web import page_url
+    from workup.service.web import page_url, url_value
     from workup.types import FactOrigin
 
-    raw = {f.id: _url_value(f.value) for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED}
+    raw = {f.id: url_value(f.value) for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED}
     return base.rstrip("/") + page_url(None, raw, as_of.isoformat())
 
-
-def _url_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return v.isoformat() if isinstance(v, date) else str(v)

@@ -81,12 +81,13 @@ def format_value(value: Any, unit: str | None = None) -> str:
     return str(value)
 
 
-def _url_value(value: Any) -> str:
+def url_value(value: Any) -> str:
+    """A fact value as the page's address writes it (true/false, whole numbers, ISO dates)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def page_url(text: str | None, facts: dict[str, str], as_of: str | None) -> str:
@@ -307,7 +308,7 @@ def _pathway(kb, rec, text, raw, values, as_of_raw, run) -> dict[str, Any]:
         ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
         ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
         for w in offers(kb, rec, values, run):
-            facts = {**raw, **{f: _url_value(v) for f, v in w.facts}}
+            facts = {**raw, **{f: url_value(v) for f, v in w.facts}}
             ctx["whatifs"].append({
                 "label": w.label,
                 "node": w.node,
@@ -389,23 +390,17 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
 
 def _assumed(kb, assumptions, text, raw, as_of) -> list[tuple[str, list[dict[str, str]]]]:
     """The assumptions grouped for the page, each with the link that says the opposite."""
-    from workup.render.text import assumption_groups
+    from workup.render.text import assumption_groups, assumption_head
 
     out = []
     for head, labels in assumption_groups(assumptions):
         items = []
-        for a, label in zip([a for a in assumptions if _group_head(a) == head], labels):
+        for a, label in zip([a for a in assumptions if assumption_head(a) == head], labels):
             flip = "false" if a.value is True else "true"
             items.append({"label": label, "fact": a.fact, "url": page_url(text, {**raw, a.fact: flip}, as_of),
                           "action": "not so" if a.value is True else "present"})
         out.append((head, items))
     return out
-
-
-def _group_head(a) -> str:
-    from workup.render.text import assumption_groups
-
-    return assumption_groups([a])[0][0]
 
 
 def _structured(kb, raw: dict[str, str]) -> list[dict[str, Any]]:
