@@ -233,12 +233,15 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             else:
                 whole = text.strip()
                 col.add(fid, value, None, Evidence(whole[:200], 0, min(len(whole), 200), Assertion.AFFIRMED, "text"))
-    # the time since another event measures the complaint only when nothing else does and its
-    # sentence names the complaint ("back pain since a fall 3 weeks ago"; not "PMHx: fell 20 years ago")
+    # the time since another event measures the complaint only when nothing else does and its own
+    # clause names the complaint ("back pain since a fall 3 weeks ago"; not "PMHx: fell 20 years ago",
+    # nor "low back pain, had an epidural injection 3 months ago")
     words = V.compiled(lex).complaint_words
     if "symptom_duration_days" not in col.values and words is not None:
         for days, m in events:
-            if m.status is Assertion.AFFIRMED and words.search(m.sentence):
+            clause = text[max(text.rfind(",", m.sentence_start, m.start), text.rfind(";", m.sentence_start, m.start),
+                              m.sentence_start):m.end]
+            if m.status is Assertion.AFFIRMED and words.search(clause):
                 col.add("symptom_duration_days", days, m)
                 break
     for days, s, e in V.post_op_days(text, lex):
