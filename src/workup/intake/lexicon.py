@@ -164,6 +164,7 @@ class Lexicon:
     clause_after: frozenset[str] = frozenset()
     clause_starts: frozenset[str] = frozenset()
     clause_pattern: "re.Pattern[str] | None" = None
+    clause_negations: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------- loading
@@ -418,6 +419,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(cf.clauses.after) if cf.clauses else frozenset(),
         frozenset(w.lower() for w in cf.clauses.starts) if cf.clauses else frozenset(),
         re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
+        frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
     )
 
 

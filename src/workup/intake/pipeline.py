@@ -140,22 +140,31 @@ def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
     got = doc.user_data.get(key)
     if got is not None:
         return got
-    after, words, pattern = lexicon.clause_after, lexicon.clause_starts, lexicon.clause_pattern
+    after, pattern = lexicon.clause_after, lexicon.clause_pattern
+    words, negations = lexicon.clause_starts, lexicon.clause_negations
     candidates: list[int] = []
     if after:
         for tok in doc[1:]:
-            if doc[tok.i - 1].text in after and (tok.lower_ in words or (pattern is not None and pattern.fullmatch(tok.text))):
+            low = tok.lower_
+            if doc[tok.i - 1].text in after and (
+                low in words or low in negations or (pattern is not None and pattern.fullmatch(tok.text))
+            ):
                 candidates.append(tok.i)
-    # A list that goes on with "or" / "nor" before the next statement starts is still one statement.
-    found = [i for i in candidates if not any(doc[j].lower_ in lexicon.list_goes_on for j in range(i, _next_start(doc, i, candidates)))]
-    got = doc.user_data[key] = tuple(found)
+    # A statement runs to the next start that stands (a new negation always stands), and a list
+    # that goes on with "or" / "nor" within it is still one statement: decided from the last start back.
+    found: list[int] = []
+    bounds: list[int] = []  # starts that end the statement before them, nearest first
+    for i in reversed(candidates):
+        end = doc[i].sent.end
+        if bounds and bounds[-1] < end:
+            end = bounds[-1]
+        goes_on = any(doc[j].lower_ in lexicon.list_goes_on for j in range(i, end))
+        if not goes_on:
+            found.append(i)
+        if not goes_on or doc[i].lower_ in negations:
+            bounds.append(i)
+    got = doc.user_data[key] = tuple(sorted(found))
     return got
-
-
-def _next_start(doc: Any, i: int, candidates: list[int]) -> int:
-    """The end of the statement that starts at token ``i``: the next candidate start or the sentence's end."""
-    end = doc[i].sent.end
-    return next((c for c in candidates if i < c < end), end)
 
 
 def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:

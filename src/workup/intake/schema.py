@@ -112,10 +112,12 @@ class ListCues(Strict):
 
 class ClauseCues(Strict):
     """Where a new statement starts: after one of ``after`` (a comma), a word of ``starts`` or a
-    token that ``start_pattern`` matches whole (an age and sex such as "45F")."""
+    token that ``start_pattern`` matches whole (an age and sex such as "45F"); a word of
+    ``negations`` starts a negated statement that always ends the one before it."""
 
     after: list[str] = Field(min_length=1)
     starts: list[str] = Field(default_factory=list)
+    negations: list[str] = Field(default_factory=list)
     start_pattern: Regex | None = None
 
 
