@@ -18,6 +18,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check knowledge packs.")
 app.add_typer(kb_app, name="kb")
 
+from workup.imported.commands import drift as _kb_drift, import_app as _import_app, imported as _kb_imported  # noqa: E402
+
+kb_app.add_typer(_import_app, name="import")
+kb_app.command("imported")(_kb_imported)
+kb_app.command("drift")(_kb_drift)
+
 _FORMATS = ("text", "json", "markdown", "jsonl")
 
 
@@ -215,14 +221,16 @@ def kb_lint(
 def kb_export(
     fmt: str = typer.Option("csv", "--format", help="csv"),
     pack: Optional[Path] = typer.Option(None, "--pack", help="Export an external pack."),
+    with_imported: bool = typer.Option(True, "--imported/--no-imported", help="Include the imported table's variants."),
 ) -> None:
-    """Write every packed rating as CSV rows."""
+    """Write every packed rating (and every imported variant's) as CSV rows."""
     try:
         if fmt != "csv":
             raise WorkupError("--format must be csv", code="KB110")
+        from workup.imported.pack import load_imported
         from workup.kb.export import export_csv
 
-        sys.stdout.write(export_csv(_load_kb(pack)))
+        sys.stdout.write(export_csv(_load_kb(pack), load_imported() if with_imported else None))
     except WorkupError as e:
         _fail(e, "text")
 
