@@ -102,7 +102,40 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         raise IntakeError("'order' must be a procedure name", code="IN206")
     if order is None and bundle_orders:
         order = bundle_orders[0]  # the Bundle's first ServiceRequest, by name
-    return Consultation(evaluate(facts, kb, as_of, order), reading, order)
+    return Consultation(rate_ordered(facts, kb, as_of, order), reading, order)
+
+
+def rate_ordered(facts: Facts, kb, as_of: date, order: str | None) -> Recommendation:
+    """Evaluate ``facts`` and rate ``order`` as the one order matcher reads it.
+
+    An order the catalogue names exactly is rated as before. Otherwise its words are read
+    (:func:`workup.intake.procedures.match_order`): one study → rated as that study, with
+    ``read_as``; several, or CT/MRI without a contrast phase → every candidate is rated and
+    the order says what it does not tell (``undecided_by``), never picking one.
+    """
+    from dataclasses import replace
+
+    from workup.engine import evaluate
+    from workup.engine.rate import rate_order
+    from workup.intake.procedures import match_order
+
+    if order is None or kb.procedure_by_name(order) is not None:
+        return evaluate(facts, kb, as_of, order)
+    m = match_order(order, [p.reference_name for p in kb.procedures.values()])
+    if m.status == "matched":
+        rec = evaluate(facts, kb, as_of, m.names[0])
+        if rec.order is None:
+            return rec
+        return replace(rec, order=replace(rec.order, ordered=order, read_as=m.names[0]))
+    rec = evaluate(facts, kb, as_of, order)
+    if m.status == "unknown" or rec.order is None:
+        return rec
+    region = rec.facts.value("region")
+    region = region if isinstance(region, str) else None
+    cands = tuple(replace(rate_order(kb, rec.procedures, n, region), read_as=n) for n in m.names)
+    what = "whether contrast is given" if m.undecided_by == "contrast" else "which of these studies it is"
+    note = f"the order does not say {what}; each study it could be is rated below"
+    return replace(rec, order=replace(rec.order, note=note, undecided_by=m.undecided_by, candidates=cands))
 
 
 def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True):

@@ -339,6 +339,9 @@ class OrderRating:
     procedure: RatedProcedure | None  # None when the order is not in the variant
     alternatives: tuple[RatedProcedure, ...] = ()
     note: str = ""
+    read_as: str | None = None  # the catalogue name the order's words were read as
+    undecided_by: str | None = None  # "contrast" | "study": what the order does not say
+    candidates: tuple["OrderRating", ...] = ()  # each study the order could be, rated
 
     def to_dict(self) -> dict:
         d: dict = {"ordered": self.ordered}
@@ -349,6 +352,11 @@ class OrderRating:
         d["alternatives"] = [p.to_dict() for p in self.alternatives]
         if self.note:
             d["note"] = self.note
+        if self.read_as is not None:
+            d["read_as"] = self.read_as
+        if self.undecided_by is not None:
+            d["undecided_by"] = self.undecided_by
+            d["candidates"] = [c.to_dict() for c in self.candidates]
         return d
 
 

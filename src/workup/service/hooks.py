@@ -18,7 +18,7 @@ from typing import Any
 from workup.engine import evaluate
 from workup.errors import ServiceError
 from workup.intake.fhir import facts_from_resources
-from workup.intake.orders import read_order
+from workup.intake.procedures import match_order
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef
 from workup.render.cds import OrderAdvice
@@ -55,19 +55,13 @@ def loinc_index(kb: KnowledgeBase) -> dict[str, ProcedureDef]:
 def read_order_text(kb: KnowledgeBase, text: str) -> tuple[ProcedureDef | None, bool]:
     """Identify a study from order text when modality, region and contrast are unambiguous.
 
-    Returns the procedure (or None) and whether the text looks like spine imaging at all.
+    Uses the one order matcher (:func:`workup.intake.procedures.match_order`) over the pack's
+    catalogue. Returns the procedure (or None) and whether the text looks like spine imaging at all.
     """
-    r = read_order(text)
-    if r.modality is None or r.region is None:
-        return None, r.spine and r.modality is not None
-    if r.contrast is None:
-        return None, True  # CT or MRI without a stated contrast phase is two different studies
-    hits = [
-        p for p in kb.procedures.values()
-        if p.modality == r.modality and p.region == r.region and p.contrast == r.contrast
-        and (("flexion" in p.reference_name.lower()) == r.dynamic_views)
-    ]
-    return (hits[0] if len(hits) == 1 else None), True
+    m = match_order(text, [p.reference_name for p in kb.procedures.values()])
+    if m.status == "matched":
+        return kb.procedure_by_name(m.names[0]), True
+    return None, m.reading.spine and m.reading.modality is not None
 
 
 def identify(kb: KnowledgeBase, request: dict[str, Any], loinc: dict[str, ProcedureDef]) -> DraftOrder:
