@@ -79,6 +79,8 @@ def recommend(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Consultation date (YYYY-MM-DD); default today."),
     pack: Optional[Path] = typer.Option(None, "--pack", help="Use an external knowledge pack directory."),
     width: Optional[int] = typer.Option(None, "--width", help="Text width (default: terminal)."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="An imported ACR topic (its title) to answer for, with --variant."),
+    variant: Optional[int] = typer.Option(None, "--variant", help="The ACR variant number within --topic."),
 ) -> None:
     """Route a scenario to the ACR variant that applies, rate the procedures and give the next steps."""
     if fmt not in _FORMATS:
@@ -86,6 +88,11 @@ def recommend(
     try:
         kb = _load_kb(pack)
         day = _as_of(as_of)
+        if topic is not None or variant is not None:
+            from workup.imported.commands import imported_answer
+
+            sys.stdout.write(_render(imported_answer(topic, variant, day, order), None, fmt, width) + "\n")
+            return
         if input_ is not None:
             _batch(input_, kb, day, order, fmt)
             return
@@ -183,6 +190,10 @@ def guide(
             if topic not in kb.topics:
                 raise WorkupError(f"unknown topic {topic!r}; known: {', '.join(sorted(kb.topics))}", code="EV310")
             out = render_topic_guide(kb, topic)
+        elif variant and variant.startswith("acr-") and variant not in kb.variants:
+            from workup.imported.commands import imported_guide
+
+            out = imported_guide(variant)
         elif variant:
             if variant not in kb.variants:
                 raise WorkupError(f"unknown variant {variant!r}; see `workup kb variants`", code="EV311")

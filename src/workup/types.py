@@ -222,6 +222,10 @@ class RatedProcedure:
     rrl: Radiation
     rrl_rank: int  # 0 for none, 1..5 by level; 99 when unknown ("varies")
     modality: str
+    # From an imported table only (None for curated ratings, and then not in the document):
+    peds_rrl: Radiation | None = None  # paediatric RRL: level and the paediatric dose band
+    median: float | None = None  # the panel's median rating
+    soe: str | None = None  # strength of evidence, as the table gives it
     # The engine builds one per pack, variant and region and every document lists it: its
     # dict is built once and copied (never shared, so a caller may change its copy).
     _dict: dict | None = field(default=None, init=False, repr=False, compare=False)
@@ -238,9 +242,17 @@ class RatedProcedure:
                 "rrl": self.rrl.to_dict(),
                 "modality": self.modality,
             }
+            if self.peds_rrl is not None:
+                d["peds_rrl"] = {"level": self.peds_rrl.level, "dose": self.peds_rrl.adult_dose}
+            if self.median is not None:
+                d["median"] = self.median
+            if self.soe is not None:
+                d["soe"] = self.soe
             object.__setattr__(self, "_dict", d)
         out = d.copy()
         out["rrl"] = d["rrl"].copy()
+        if "peds_rrl" in d:
+            out["peds_rrl"] = d["peds_rrl"].copy()
         return out
 
 

@@ -26,6 +26,43 @@ def _fail(err: WorkupError, fmt: str = "text") -> None:
     raise typer.Exit(2)
 
 
+def imported_answer(topic: str | None, variant: int | None, as_of, order: str | None):
+    """The recommendation for ``--topic T --variant N`` from the imported table.
+
+    Raises:
+        KnowledgeError: KB175 when nothing is imported; EvaluationError when the topic or variant is not there.
+    """
+    from workup.errors import EvaluationError
+    from workup.imported.answer import answer
+    from workup.imported.pack import load_imported
+
+    if topic is None or variant is None:
+        raise EvaluationError("--topic and --variant go together", code="EV322")
+    pack = load_imported()
+    if pack is None:
+        raise KnowledgeError("nothing is imported; run `workup kb import acr FILE` first", code="KB175")
+    return answer(pack, topic, variant, as_of, order)
+
+
+def imported_guide(variant_id: str) -> str:
+    """The guide for an imported variant id (``acr-<topic>-<n>``) as Markdown.
+
+    Raises:
+        KnowledgeError: KB175 when nothing is imported; EvaluationError EV311 for an unknown id.
+    """
+    from workup.errors import EvaluationError
+    from workup.imported.guide import imported_variant, render_imported_guide
+    from workup.imported.pack import load_imported
+
+    pack = load_imported()
+    if pack is None:
+        raise KnowledgeError("nothing is imported; run `workup kb import acr FILE` first", code="KB175")
+    found = imported_variant(pack, variant_id)
+    if found is None:
+        raise EvaluationError(f"unknown variant {variant_id!r}; see `workup kb imported`", code="EV311")
+    return render_imported_guide(pack, *found)
+
+
 def summary(pack) -> dict:
     """What an imported pack holds, as a JSON-ready mapping."""
     panels: dict[str, int] = {}

@@ -70,7 +70,17 @@ def topics(request: Request) -> dict:
             "source": t.source.model_dump(),
             "variants": [v for v in kb.order if kb.variant_topic[v] == t.id],
         })
-    return {"content_version": kb.version, "topics": out}
+    doc: dict = {"content_version": kb.version, "topics": out}
+    pack = state(request).imported
+    if pack is not None:
+        from workup.imported.answer import PUBLISHER
+
+        doc["imported"] = {"content_version": pack.version, "topics": [
+            {"id": t.id, "title": t.title, "panels": list(t.panels),
+             "source": {"publisher": PUBLISHER, "title": t.title, "version": f"imported table {pack.sha256[:12]}"},
+             "variants": [{"id": v.id, "number": v.number} for v in t.variants]}
+            for t in pack.topics.values()]}
+    return doc
 
 
 @router.get("/topics/{topic_id}", summary="One topic with its variants")
