@@ -51,6 +51,12 @@ def _load_kb(path: Optional[Path]):
     return load(path)
 
 
+def _imported_pack():
+    from workup.imported.pack import load_imported
+
+    return load_imported()
+
+
 def _render(rec, reading, fmt: str, width: int | None = None) -> str:
     from workup.render.document import dumps, to_document
 
@@ -109,7 +115,7 @@ def recommend(
             payload["facts"] = _read_json(facts)
         if text is not None:
             payload["text"] = text
-        rec, reading = consult(payload, kb, day, order)
+        rec, reading = consult(payload, kb, day, order, imported=_imported_pack())
         sys.stdout.write(_render(rec, reading, fmt, width) + "\n")
     except WorkupError as e:
         _fail(e, fmt)
@@ -161,7 +167,7 @@ def _batch(path: Path, kb, day: date, order: str | None, fmt: str) -> None:
                     raise IntakeError(f"line {lineno} is not valid JSON: {e}", code="IN218") from None
                 if isinstance(item, dict):
                     ident = item.get("id")
-                rec, reading = consult(item, kb, day, order, strict=False)
+                rec, reading = consult(item, kb, day, order, strict=False, imported=_imported_pack())
                 doc = to_document(rec)
                 if reading is not None:
                     doc["understood"] = reading.to_list()

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from workup.errors import IntakeError
-from workup.types import Facts, Recommendation
+from workup.types import Facts, Recommendation, Status
 
 MAX_TEXT = 100_000  # characters of free text accepted for one scenario
 FIELDS = frozenset({"id", "facts", "text", "order", "as_of", "fhir"})
@@ -65,7 +65,8 @@ def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
     return facts, list(orders or ())
 
 
-def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True) -> Consultation:
+def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True,
+                    imported=None) -> Consultation:
     """Turn one input object into a recommendation.
 
     The object holds ``facts`` (an object), ``text`` (a string) and/or ``fhir`` (a Bundle),
@@ -102,7 +103,19 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         raise IntakeError("'order' must be a procedure name", code="IN206")
     if order is None and bundle_orders:
         order = bundle_orders[0]  # the Bundle's first ServiceRequest, by name
-    return Consultation(rate_ordered(facts, kb, as_of, order), reading, order)
+    rec = rate_ordered(facts, kb, as_of, order)
+    if imported is not None and reading is not None and rec.status is Status.NO_CRITERIA_APPLY:
+        rec = _imported(rec, imported, kb, payload["text"], as_of, order)
+    return Consultation(rec, reading, order)
+
+
+def _imported(rec: Recommendation, pack, kb, text: str, as_of: date, order: str | None) -> Recommendation:
+    """Route a note the curated packs do not cover into the imported table (never a curated topic)."""
+    from workup.imported.answer import routed_answer
+    from workup.imported.table import topic_key
+
+    curated = frozenset(topic_key(t.source.title) for t in kb.topics.values())
+    return routed_answer(pack, text, curated, as_of, order) or rec
 
 
 def rate_ordered(facts: Facts, kb, as_of: date, order: str | None) -> Recommendation:
@@ -138,7 +151,8 @@ def rate_ordered(facts: Facts, kb, as_of: date, order: str | None) -> Recommenda
     return replace(rec, order=replace(rec.order, note=note, undecided_by=m.undecided_by, candidates=cands))
 
 
-def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True):
+def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True,
+            imported=None):
     """Like :func:`consult_payload`, returning ``(recommendation, reading)`` (the CLI's shape)."""
-    c = consult_payload(payload, kb, as_of, order, strict=strict)
+    c = consult_payload(payload, kb, as_of, order, strict=strict, imported=imported)
     return c.recommendation, c.reading

@@ -420,3 +420,5 @@ class Recommendation:
     payer_notes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     pathway_id: str | None = None
     path: tuple[str, ...] = field(default=())
+    # needs-information between imported variants: (normalised ACR topic title, variant number)
+    candidates: tuple[tuple[str, int], ...] = ()

@@ -151,3 +151,36 @@ def answer(pack: ImportedPack, topic: str, number: int, as_of: date, order: str 
         trace=(TraceEntry(f"variant:{v.id}", "taken", "chosen by the caller"),),
         order=rate_imported_order(procedures, order) if order else None,
     )
+
+
+def routed_answer(pack: ImportedPack, text: str, exclude: frozenset[str], as_of: date,
+                  order: str | None = None) -> Recommendation | None:
+    """Route free text into the imported topics (never one in ``exclude``); ``None`` when none fits.
+
+    A rated route gives :func:`answer` for its variant, with why; an undecided one gives
+    ``needs-information`` with its ``candidates`` and the questions that separate them.
+    """
+    from workup.imported.route import router
+    from workup.types import MissingFact
+
+    r = router(pack, exclude).route(text)
+    if r.status == "no-criteria-apply":
+        return None
+    if r.status == "rated" and r.topic is not None and r.variant is not None:
+        rec = answer(pack, r.topic.id, r.variant.number, as_of, order)
+        said = ", ".join(r.note.terms) or "the words of the note"
+        return replace(rec, rationale=f"Routed from the note to {r.topic.title}, Variant {r.variant.number} "
+                       f"(read: {said}); every rating is your imported table's.",
+                       trace=(TraceEntry(f"variant:{r.variant.id}", "true", r.reason),))
+    decides = tuple(f"{slug_topic(pack, t)}-{n}" for t, n in r.candidates)
+    return Recommendation(
+        status=Status.NEEDS_INFORMATION, content_version=pack.version, as_of=as_of, topic=None, variant=None,
+        rationale=f"More information is needed: {r.reason}.", procedures=(), next_steps=(),
+        missing_facts=tuple(MissingFact(k, q, decides) for k, q in r.questions), assumptions=(), facts=Facts(),
+        citations=(), trace=tuple(TraceEntry(f"variant:{d}", "unknown", r.reason) for d in decides),
+        candidates=r.candidates)
+
+
+def slug_topic(pack: ImportedPack, title: str) -> str:
+    """The id of an imported topic by its normalised title."""
+    return find_topic(pack, title).id

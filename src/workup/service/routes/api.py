@@ -41,7 +41,7 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
     """Answer ``POST /v1/recommend`` once the caller is authenticated and the body validated."""
     payload = body.model_dump(exclude_none=True)
     now = st.clock()
-    c = consult_payload(payload, st.kb, now.date())
+    c = consult_payload(payload, st.kb, now.date(), imported=st.imported)
     doc = to_document(c.recommendation)
     if c.reading is not None:
         doc["understood"] = c.reading.to_list()
