@@ -104,18 +104,25 @@ def import_acr(
     except WorkupError as e:
         _fail(e, fmt)
         return
-    s = summary(pack)
+    from workup.imported.route import Router
+
+    s = {**summary(pack), "variants_not_fully_compiled": len(Router(pack).uncompiled())}
     if fmt == "json":
         sys.stdout.write(json.dumps({**s, "path": str(pack_path())}, ensure_ascii=False, indent=2) + "\n")
         return
     sys.stdout.write(
+        f"{s['variants_not_fully_compiled']} variant(s) have wording no routing condition was read from "
+        "(`workup kb imported --uncompiled` lists them)\n"
         f"imported {s['topics']} topics, {s['variants']} variants, {s['ratings']} rated rows "
         f"from {s['table_rows']} table rows ({s['rows_collapsed']} duplicate rows collapsed, "
         f"{len(s['topics_renamed'])} topic spellings normalised)\n"
         f"content version {s['version']} (sha256 {s['sha256']})\nwritten to {pack_path()}\n")
 
 
-def imported(fmt: str = typer.Option("text", "--format", help="text | json")) -> None:
+def imported(
+    fmt: str = typer.Option("text", "--format", help="text | json"),
+    uncompiled: bool = typer.Option(False, "--uncompiled", help="List the variants not fully compiled for routing, and why."),
+) -> None:
     """Say what is imported in the data directory (WORKUP_DATA_DIR)."""
     from workup.imported.pack import data_dir, load_imported, pack_path
 
@@ -130,6 +137,17 @@ def imported(fmt: str = typer.Option("text", "--format", help="text | json")) ->
         else:
             sys.stdout.write(f"nothing imported in {data_dir()}; run `workup kb import acr FILE` with your "
                              "licensed ACR table\n")
+        return
+    if uncompiled:
+        from workup.imported.route import Router
+
+        items = [{"variant": c.variant.id, "not_read": list(c.uncompiled)} for c in Router(pack).uncompiled()]
+        if fmt == "json":
+            sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        else:
+            for it in items:
+                sys.stdout.write(f"{it['variant']}: no condition read from: {' | '.join(it['not_read'])}\n")
+            sys.stdout.write(f"{len(items)} variant(s) not fully compiled\n")
         return
     s = summary(pack)
     if fmt == "json":
