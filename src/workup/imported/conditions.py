@@ -20,7 +20,7 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "tokens", "population_gate", "phase_fits", "risk_fits"]
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits"]
 
 Tri = Literal[True, False, None]
 
@@ -40,6 +40,7 @@ class ConceptsFile(_Strict):
     schema_version: Literal[1]
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
+    negated_span: Regex
     negation: Regex
     note_age: Regex
     note_age_months: Regex
@@ -58,6 +59,7 @@ class Lexicon:
 
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
     population: dict[str, re.Pattern[str]]
+    negated_span: re.Pattern[str]
     negation: re.Pattern[str]
     note_age: re.Pattern[str]
     note_age_months: re.Pattern[str]
@@ -92,7 +94,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
         population={k: re.compile(p, i) for k, p in f.population.items()},
-        negation=re.compile(f.negation, i),
+        negated_span=re.compile(f.negated_span, i), negation=re.compile(f.negation, i),
         note_age=re.compile(f.note_age, i), note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
@@ -144,11 +146,17 @@ def _said(rx: re.Pattern[str], text: str) -> Tri:
     return found
 
 
+def affirmed(text: str) -> str:
+    """A note without its negated stretches, for the words it says are present."""
+    return lexicon().negated_span.sub(" ", text)
+
+
 def read(text: str, *, note: bool) -> Reading:
     """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
     lex = lexicon()
     t = " ".join(text.split())
-    terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(t)))
+    said = affirmed(t) if note else t
+    terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
     if note:

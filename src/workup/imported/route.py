@@ -18,7 +18,7 @@ Topics the curated packs cover are never routed to (``exclude``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from workup.imported.conditions import Reading, phase_fits, population_gate, read, risk_fits, tokens
+from workup.imported.conditions import Reading, affirmed, phase_fits, population_gate, read, risk_fits, tokens
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
 
@@ -26,6 +26,7 @@ __all__ = ["Compiled", "Route", "Router", "router"]
 
 MIN_OVERLAP = 2  # a topic is considered only when its best variant shares this many words with the note
 TOPIC_MARGIN = 0.85  # a second topic scoring this share of the first makes the topic undecided
+TITLE_COVER = 0.5  # to be rated, the note must say this share of its topic's title words
 MAX_CANDIDATES = 6
 
 QUESTIONS = {
@@ -112,7 +113,7 @@ class Router:
     def route(self, text: str) -> Route:
         """Route one note (three-valued; never a guess)."""
         note = read(text, note=True)
-        q = tokens(text, note.terms)
+        q = tokens(affirmed(text), note.terms)
         scores = self.index.get_scores(q) if q else [0.0] * len(self.compiled)
         best: dict[str, tuple[float, list[tuple[float, Compiled, bool | None]]]] = {}
         for c, s in zip(self.compiled, scores):
@@ -128,9 +129,11 @@ class Router:
             return Route("no-criteria-apply", None, None, (), (), "no imported topic fits the note", note)
         (tid, (s1, items)), rest = ranked[0], ranked[1:]
         topic = self.pack.topics[tid]
-        if rest and rest[0][1][0] >= TOPIC_MARGIN * s1:
+        title = self.title_words[tid]
+        covered = len(title & said) / len(title) if title else 0.0
+        if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER:
             cands = [(self.pack.topics[t].title, max(its, key=lambda x: (x[0], -x[1].variant.number))[1].variant.number)
-                     for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1]
+                     for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1 or t == tid]
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
         alive = []
