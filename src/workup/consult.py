@@ -148,7 +148,8 @@ def rate_ordered(facts: Facts, kb, as_of: date, order: str | None) -> Recommenda
     cands = tuple(replace(rate_order(kb, rec.procedures, n, region), read_as=n) for n in m.names)
     what = "whether contrast is given" if m.undecided_by == "contrast" else "which of these studies it is"
     note = f"the order does not say {what}; each study it could be is rated below"
-    return replace(rec, order=replace(rec.order, note=note, undecided_by=m.undecided_by, candidates=cands))
+    return replace(rec, order=replace(rec.order, alternatives=(), note=note, undecided_by=m.undecided_by,
+                                      candidates=cands))
 
 
 def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True,
