@@ -153,15 +153,24 @@ def patient_facts(
 
 def advise(
     kb: KnowledgeBase, hook: str, context: dict[str, Any], prefetch: dict[str, Any] | None, as_of: date,
-    *, require_patient: bool = True,
+    *, require_patient: bool = True, imported=None,
 ) -> list[tuple[DraftOrder, OrderAdvice]]:
-    """Advice for each focused draft order that is spine imaging (others get no card)."""
+    """Advice for each focused draft order that is spine imaging (others get no card).
+
+    With an imported ACR table, an order the curated catalogue does not know is rated in the
+    imported variant its reasons route to (:func:`imported_advice`), when they route anywhere.
+    """
     focused, _all = draft_requests(context, hook)
     loinc = loinc_index(kb)
     names = {p.reference_name: p.loinc for p in kb.procedures.values() if p.loinc}
     out = []
     for req in focused:
         order = identify(kb, req, loinc)
+        if order.procedure is None and imported is not None:
+            rec = imported_advice(kb, imported, prefetch, order, as_of)
+            if rec is not None:
+                out.append((order, OrderAdvice(req, order.label, rec)))
+                continue
         if order.procedure is None:
             if order.spine:
                 out.append((order, OrderAdvice(req, order.label, None)))
@@ -175,3 +184,41 @@ def advise(
             auc = c.url if c is not None and c.url else None
         out.append((order, OrderAdvice(req, order.label, rec, auc, names)))
     return out
+
+
+def _reason_text(prefetch: dict[str, Any] | None, order: DraftOrder, kb: KnowledgeBase, as_of: date) -> str:
+    """The words an order's reasons and notes give, with the patient's age and sex first."""
+    req = order.request
+    words: list[str] = []
+    for cc in req.get("reasonCode") or []:
+        if isinstance(cc, dict):
+            words.extend(t for t in [_text(cc.get("text")), *(_text(c.get("display")) for c in _codings(cc))] if t)
+    words.extend(t for n in req.get("note") or [] if isinstance(n, dict) for t in [_text(n.get("text"))] if t)
+    pre = prefetch if isinstance(prefetch, dict) else {}
+    for r in _resources(pre.get("conditions")):
+        if r.get("resourceType") == "Condition" and isinstance(r.get("code"), dict):
+            t = _text(r["code"].get("text")) or next((_text(c.get("display")) for c in _codings(r["code"])), None)
+            if t:
+                words.append(t)
+    if not words:
+        return ""
+    patient = [r for r in _resources(pre.get("patient")) if r.get("resourceType") == "Patient"][:1]
+    facts, _o = facts_from_resources(patient, kb, as_of) if patient else (Facts(), [])
+    head = []
+    if isinstance(facts.value("age"), (int, float)):
+        head.append(f"{int(facts.value('age'))} yo")
+    if facts.value("sex") in ("male", "female"):
+        head.append(str(facts.value("sex")))
+    return ". ".join([" ".join(head), *words]) if head else ". ".join(words)
+
+
+def imported_advice(kb: KnowledgeBase, pack, prefetch: dict[str, Any] | None, order: DraftOrder, as_of: date):
+    """The imported variant an order's reasons route to, with the order rated there; None when none fits."""
+    from workup.imported.answer import routed_answer
+    from workup.imported.table import topic_key
+
+    text = _reason_text(prefetch, order, kb, as_of)
+    if not text:
+        return None
+    curated = frozenset(topic_key(t.source.title) for t in kb.topics.values())
+    return routed_answer(pack, text, curated, as_of, order.label)
