@@ -80,6 +80,7 @@ def test_the_guide_is_marked_as_the_users_table_and_separates_neighbours(pack):
     assert "[Variant 2](acr-wrist-knock-2.md) — there: Radiographs normal. Next study. · here: Fell on the hand. First imaging." in g
     assert "| 9 | Usually appropriate | Radiography Wrist | ☢ | <0.1 mSv | ☢ <0.03 mSv | 9 | Strong |" in g
     assert "> Invented reason one." in g
+    assert "Read by workup for routing as: population: adults · phase: initial" in g
 
 
 def test_cli_recommend_topic_variant_and_guide(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from workup.imported.answer import find_topic, find_variant, rated_procedures
+from workup.imported.conditions import Reading, read
 from workup.imported.pack import ImportedPack, ImportedVariant
 from workup.types import Category
 
@@ -46,6 +47,35 @@ def _separates(v: ImportedVariant, other: ImportedVariant) -> str:
     return " · ".join(parts)
 
 
+def conditions_text(r: Reading) -> str:
+    """The compiled conditions of a variant in words."""
+    who = []
+    if r.child is True and r.adult is not True:
+        who.append("children")
+    elif r.adult is True and r.child is not True:
+        who.append("adults")
+    if r.female is True and r.male is not True:
+        who.append("female patients")
+    if r.pregnant is True:
+        who.append("pregnant patients")
+    elif r.pregnant is False:
+        who.append("not pregnant")
+    if r.age_min is not None or r.age_max is not None:
+        lo = f"{r.age_min:g}" if r.age_min is not None else "any age"
+        hi = f"below {r.age_max:g}" if r.age_max is not None else "and older"
+        who.append(f"age {lo} {hi} years")
+    parts = [f"population: {', '.join(who)}" if who else "population: anyone"]
+    if r.phases:
+        parts.append(f"phase: {', '.join(sorted(r.phases))}")
+    if r.risk:
+        parts.append(f"risk: {r.risk}")
+    if r.qualifiers:
+        parts.append(f"qualifiers: {', '.join(sorted(r.qualifiers))}")
+    if r.terms:
+        parts.append(f"concepts: {'; '.join(r.terms)}")
+    return " · ".join(parts)
+
+
 def _cell(s: str) -> str:
     return s.replace("|", "\\|")
 
@@ -69,6 +99,8 @@ def render_imported_guide(pack: ImportedPack, topic: str, number: int) -> str:
     w("## Who fits")
     w("")
     w(f"> {v.text}")
+    w("")
+    w(f"Read by workup for routing as: {conditions_text(read(v.text, note=False))}.")
     others = [o for o in t.variants if o.number != v.number]
     if others:
         w("")
