@@ -48,6 +48,13 @@ def test_population_gate_is_three_valued():
     assert population_gate(pregnant, read("30 yo woman, not pregnant", note=True)) is False
 
 
+def test_ages_in_days_weeks_and_months_are_not_years():
+    v = read("Infant older than 2 weeks and up to 3 months old.", note=False)
+    assert v.age_min == pytest.approx(2 / 52.18) and v.age_max == pytest.approx(0.25)
+    assert population_gate(v, read("5 week old boy", note=True)) is True
+    assert population_gate(v, read("2 year old boy", note=True)) is False
+
+
 def test_a_note_that_names_no_phase_is_taken_as_initial_imaging():
     later = read("Radiographs normal. Next study.", note=False)
     assert phase_fits(later, read("fell on elbow", note=True)) is False

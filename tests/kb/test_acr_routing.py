@@ -29,6 +29,8 @@ NOTES = [
     ("70 yo smoker with hemoptysis", "Hemoptysis", 1),
     ("40 yo man with acute right flank pain radiating to groin, hematuria, suspected kidney stone, first episode",
      "Acute Onset Flank Pain-Suspicion of Stone Disease (Urolithiasis)", 1),
+    ("2 week old with bilious vomiting", "Vomiting in Infants", 5),  # ages in days and weeks are not years
+    ("29 yo woman, 20 weeks pregnant, right lower quadrant pain, suspected appendicitis", "Right Lower Quadrant Pain", 3),
 ]
 
 

@@ -146,6 +146,14 @@ def _said(rx: re.Pattern[str], text: str) -> Tri:
     return found
 
 
+_PER_YEAR = {"d": 365.25, "w": 52.18, "m": 12.0}
+
+
+def _years(number: str, unit: str | None) -> float:
+    """An age as years from a number and its unit (years when none: "2 days" → 0.0055)."""
+    return float(number) / _PER_YEAR.get((unit or "y")[0].lower(), 1.0)
+
+
 def affirmed(text: str) -> str:
     """A note without its negated stretches, for the words it says are present."""
     return lexicon().negated_span.sub(" ", text)
@@ -165,7 +173,7 @@ def read(text: str, *, note: bool) -> Reading:
         if m is not None:
             lo = hi = float(m.group(1))
         elif mm is not None:
-            lo = hi = 0.5
+            lo = hi = _years(mm.group(1), mm.group(2))
         if lo is not None:
             pop["child"] = lo < 18 if pop["child"] is None else pop["child"]
             pop["adult"] = lo >= 18 if pop["adult"] is None else pop["adult"]
@@ -176,14 +184,14 @@ def read(text: str, *, note: bool) -> Reading:
     else:
         r = lex.age_range.search(t)
         if r is not None:
-            lo, hi = float(r.group(1)), float(r.group(2)) + 1
+            lo, hi = _years(r.group(1), r.group(3)), _years(str(int(r.group(2)) + 1), r.group(3))
         else:
             m = lex.age_min.search(t)
             if m is not None:
-                lo = float(m.group(1) or m.group(2))
+                lo = _years(m.group(1), m.group(2)) if m.group(1) else _years(m.group(3), m.group(4))
             x = lex.age_max.search(t)
             if x is not None:
-                hi = float(x.group(1))
+                hi = _years(x.group(1), x.group(2))
     return Reading(
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
