@@ -68,3 +68,17 @@ def test_curated_topics_are_never_routed_to(router):
 def test_routing_is_deterministic(router):
     for note, *_ in NOTES:
         assert router.route(note) == router.route(note)
+
+
+@pytest.mark.parametrize("note, never", [
+    ("58 yo woman with new headache, jaw claudication, scalp tenderness",
+     ("Lower Extremity Arterial Claudication-Imaging Assessment for Revascularization", 1)),
+    ("47 yo woman with incidental thyroid nodule on CT", ("Thyroid Disease", 1)),  # that variant is a palpable nodule
+    ("10 yo with suspected appendicitis, right lower quadrant pain, fever", ("Right Lower Quadrant Pain", 2)),
+    ("2 week old with bilious vomiting", ("Vomiting in Infants", 6)),  # nonbilious
+    ("30 yo woman with 3 days of dysuria and frequency, no fever, no flank pain",
+     ("Radiologic Management of Urinary Tract Obstruction", 2)),
+])
+def test_notes_are_never_rated_with_a_variant_they_contradict(router, note, never):
+    r = router.route(note)
+    assert r.status != "rated" or (r.topic.title, r.variant.number) != never

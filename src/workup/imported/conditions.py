@@ -20,7 +20,7 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits"]
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits"]
 
 Tri = Literal[True, False, None]
 
@@ -32,6 +32,11 @@ class _Strict(BaseModel):
 class _Synonym(_Strict):
     pattern: Regex
     term: str
+
+
+class _Exclusive(_Strict):
+    id: str
+    values: dict[str, Regex]
 
 
 class ConceptsFile(_Strict):
@@ -50,6 +55,7 @@ class ConceptsFile(_Strict):
     phases: dict[str, Regex]
     qualifiers: dict[str, Regex]
     risk: dict[str, Regex]
+    exclusive: list[_Exclusive]
     stopwords: list[str]
 
 
@@ -69,6 +75,7 @@ class Lexicon:
     phases: tuple[tuple[str, re.Pattern[str]], ...]
     qualifiers: tuple[tuple[str, re.Pattern[str]], ...]
     risk: tuple[tuple[str, re.Pattern[str]], ...]
+    exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
 
 
@@ -98,6 +105,7 @@ def lexicon() -> Lexicon:
         note_age=re.compile(f.note_age, i), note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
+        exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
     )
 
@@ -117,6 +125,7 @@ class Reading:
     phases: frozenset[str]
     qualifiers: frozenset[str]
     risk: str | None
+    described: tuple[tuple[str, frozenset[str]], ...] = ()  # exclusive group → the values said
 
 
 def _stem(w: str) -> str:
@@ -199,6 +208,8 @@ def read(text: str, *, note: bool) -> Reading:
         phases=frozenset(k for k, rx in lex.phases if rx.search(t)),
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
+        described=tuple((g, said_values) for g, values in lex.exclusive
+                        for said_values in [frozenset(k for k, rx in values if rx.search(said))] if said_values),
     )
 
 
@@ -260,3 +271,20 @@ def risk_fits(variant: Reading, note: Reading) -> Tri:
     if note.risk is None:
         return None
     return note.risk == variant.risk
+
+
+def described_fits(variant: Reading, note: Reading, deciding: frozenset[str]) -> Tri:
+    """Whether the note's exclusive descriptions (palpable or incidental, acute or chronic …) are the variant's.
+
+    False when the note says only other values of a group the variant describes; unknown when
+    the note says nothing of a group that tells this variant from its siblings (``deciding``).
+    """
+    said = dict(note.described)
+    unknown = False
+    for group, values in variant.described:
+        n = said.get(group)
+        if n is None:
+            unknown = unknown or group in deciding
+        elif not n & values:
+            return False
+    return None if unknown else True

@@ -18,7 +18,9 @@ Topics the curated packs cover are never routed to (``exclude``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from workup.imported.conditions import Reading, affirmed, phase_fits, population_gate, read, risk_fits, tokens
+from workup.imported.conditions import (
+    Reading, affirmed, described_fits, phase_fits, population_gate, read, risk_fits, tokens,
+)
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
 
@@ -27,12 +29,14 @@ __all__ = ["Compiled", "Route", "Router", "router"]
 MIN_OVERLAP = 2  # a topic is considered only when its best variant shares this many words with the note
 TOPIC_MARGIN = 0.85  # a second topic scoring this share of the first makes the topic undecided
 TITLE_COVER = 0.5  # to be rated, the note must say this share of its topic's title words
+CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children over the general one
 MAX_CANDIDATES = 6
 
 QUESTIONS = {
     "population": "Is the patient a child or an adult, and how old? Is the patient pregnant?",
     "phase": "Is this the first imaging for the problem, or the next study after an earlier result (which one, and what did it show)?",
     "risk": "What is the pretest probability or risk: low, intermediate or high?",
+    "described": "Which description fits: acute or chronic, first or recurrent, palpable or found incidentally, gross or microscopic?",
     "wording": "Which of the candidate scenarios describes the patient?",
     "topic": "Which problem is the imaging for?",
 }
@@ -87,11 +91,19 @@ class Router:
         corpus = [tokens(f"{c.topic.title} {c.topic.title} {c.variant.text}", c.reading.terms) for c in self.compiled]
         self.words = {c.variant.id: frozenset(doc) for c, doc in zip(self.compiled, corpus)}
         self.title_words = {t.id: frozenset(tokens(t.title)) for t in pack.topics.values()}
+        self.title_readings = {t.id: read(t.title, note=False) for t in pack.topics.values()}
         self.index = bm25s.BM25()
         self.index.index(corpus, show_progress=False)
         words: dict[str, dict[int, set[str]]] = {}
         for c in self.compiled:
             words.setdefault(c.topic.id, {})[c.variant.number] = set(tokens(c.variant.text, c.reading.terms))
+        groups: dict[str, dict[int, dict[str, frozenset[str]]]] = {}
+        for c in self.compiled:
+            groups.setdefault(c.topic.id, {})[c.variant.number] = dict(c.reading.described)
+        # exclusive groups whose values differ between a topic's variants tell them apart
+        self.deciding = {tid: frozenset(g for g in {g for d in by_n.values() for g in d}
+                                        if len({d.get(g) for d in by_n.values()}) > 1)
+                         for tid, by_n in groups.items()}
         self.distinct: dict[str, dict[int, frozenset[str]]] = {}
         for tid, by_number in words.items():
             common = set.intersection(*by_number.values()) if len(by_number) > 1 else set()
@@ -117,9 +129,13 @@ class Router:
         scores = self.index.get_scores(q) if q else [0.0] * len(self.compiled)
         best: dict[str, tuple[float, list[tuple[float, Compiled, bool | None]]]] = {}
         for c, s in zip(self.compiled, scores):
+            if population_gate(self.title_readings[c.topic.id], note) is False:
+                continue  # a topic for children only (its title says so) is never an adult's, and so on
             gate = population_gate(c.reading, note)
             if gate is False:
                 continue
+            if note.child is True and self.title_readings[c.topic.id].child is True:
+                s = s * CHILD_TOPIC_BOOST
             top, items = best.setdefault(c.topic.id, (0.0, []))
             items.append((float(s), c, gate))
             best[c.topic.id] = (max(top, float(s)), items)
@@ -139,9 +155,10 @@ class Router:
         alive = []
         for s, c, gate in items:
             phase, risk = phase_fits(c.reading, note), risk_fits(c.reading, note)
-            if phase is False or risk is False:
+            described = described_fits(c.reading, note, self.deciding[tid])
+            if phase is False or risk is False or described is False:
                 continue
-            alive.append((s, c, {"population": gate, "phase": phase, "risk": risk}))
+            alive.append((s, c, {"population": gate, "phase": phase, "risk": risk, "described": described}))
         if not alive:
             return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
         # The words that tell this topic's variants apart: a variant is read from the note only
