@@ -46,6 +46,9 @@ def test_population_gate_is_three_valued():
     pregnant = read("Pregnant patient.", note=False)
     assert population_gate(pregnant, read("30 yo man", note=True)) is False
     assert population_gate(pregnant, read("30 yo woman, not pregnant", note=True)) is False
+    male = read("Evaluation of the male breast", note=False)
+    assert population_gate(male, read("25 yo woman with a breast lump", note=True)) is False
+    assert population_gate(male, read("25 yo man with a breast lump", note=True)) is True
 
 
 def test_ages_in_days_weeks_and_months_are_not_years():

@@ -226,6 +226,8 @@ def population_gate(variant: Reading, note: Reading) -> Tri:
         unknown = unknown or note.adult is None
     if variant.female is True and variant.male is not True and note.male is True and note.female is not True:
         return False
+    if variant.male is True and variant.female is not True and note.female is True and note.male is not True:
+        return False
     if variant.pregnant is True:
         if note.pregnant is False or note.male is True:
             return False
