@@ -80,9 +80,11 @@ class ImportedPack:
         return {t.title: t for t in self.topics.values()}
 
     def variant_count(self) -> int:
+        """How many variants the pack holds."""
         return sum(len(t.variants) for t in self.topics.values())
 
     def rating_count(self) -> int:
+        """How many distinct rated rows (variant × procedure) the pack holds."""
         return sum(len(v.ratings) for t in self.topics.values() for v in t.variants)
 
 
