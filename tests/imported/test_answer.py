@@ -113,3 +113,28 @@ def test_v1_topics_lists_imported_topics(tmp_path, monkeypatch):
                    "version": f"imported table {pack.sha256[:12]}"},
         "variants": [{"id": "acr-wrist-knock-1", "number": 1}, {"id": "acr-wrist-knock-2", "number": 2}]}]
     assert {t["id"] for t in doc["topics"]} >= {"cervical-pain", "low-back-pain"}
+
+
+def test_v1_recommend_answers_an_imported_variant_by_topic_and_number(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from workup.service.app import create_app
+    from workup.service.config import Settings
+
+    pack = import_table(write_csv(tmp_path / "t.csv", ROWS), tmp_path / "d")
+    settings = Settings(dev_insecure=True, audit_path=tmp_path / "a.sqlite3", data_dir=tmp_path / "d")
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/recommend", json={"topic": "Wrist Knock", "variant": 1, "order": "CT wrist w/o",
+                                               "as_of": "2026-01-01"})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["content_version"] == pack.version and doc["variant"]["source_variant"] == 1
+        assert doc["order"]["read_as"] == "CT Wrist Without IV Contrast"
+        bad = client.post("/v1/recommend", json={"topic": "Wrist Knock", "variant": 9})
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "EV321"
+        both = client.post("/v1/recommend", json={"topic": "Wrist Knock", "variant": 1, "text": "x"})
+        assert both.json()["error"]["code"] == "EV324"
+    with TestClient(create_app(Settings(dev_insecure=True, audit_path=tmp_path / "b.sqlite3",
+                                        data_dir=tmp_path / "none"))) as client:
+        r = client.post("/v1/recommend", json={"topic": "Wrist Knock", "variant": 1})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "EV323"
