@@ -151,6 +151,7 @@ def create_app(
         verifier=TokenVerifier(settings, replay=StoreReplay(store), not_before=store.replay_since),
         clock=clock or (lambda: datetime.now(timezone.utc)),
         new_id=new_id or new_uuid,
+        imported=_imported(settings),
     )
 
     @app.exception_handler(WorkupError)
@@ -195,3 +196,9 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
+
+def _imported(settings: Settings):
+    """The imported ACR table in the settings' data directory, or None."""
+    from workup.imported.pack import load_imported
+
+    return load_imported(settings.data_dir)
