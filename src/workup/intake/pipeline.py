@@ -51,7 +51,8 @@ class Pipeline:
 
     def doc(self, text: str) -> Any:
         """Tokenize, split sentences, match targets (pruned per layer) and apply ConText."""
-        doc = self.nlp.make_doc(text)
+        # a text that ends without a mark ends its last line: "… Fever: N" closes that item
+        doc = self.nlp.make_doc(text if text[-1:] in ("", "\n") else text + "\n")
         split_sentences(doc)
         spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
         doc.spans[GROUP] = prune(spans, self.lexicon)
@@ -233,6 +234,37 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     return cats
 
 
+def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
+    """Make a finding history when its clause dates it years back: "had pneumonia 4 years ago, fully
+    treated" (``dated_history`` in context.yaml).
+
+    The cue "years ago" overlaps the duration target ("4 years") and medspaCy prunes it, so the
+    reader applies it: a main-layer finding followed in its clause (up to a comma, a semicolon or the
+    sentence's end) by a value-layer duration in those units and then "ago".
+    """
+    if not lexicon.dated_history:
+        return cats
+    dated: list[int] = []  # token index where each dating duration starts
+    for s in spans:
+        spec = lexicon.by_id[s.label_]
+        if spec.layer != "value" or s.end >= len(doc) or doc[s.end].lower_ != "ago":
+            continue
+        unit = s[-1].lower_.rstrip(".")
+        if unit in lexicon.dated_history or any(unit.endswith(u) and unit[: -len(u)].isdigit() for u in lexicon.dated_history):
+            dated.append(s.start)
+    if not dated:
+        return cats
+    out = list(cats)
+    for k, s in enumerate(spans):
+        if lexicon.by_id[s.label_].layer != "main" or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+            continue
+        for t in dated:
+            if s.end <= t < s.sent.end and all(doc[i].text not in (",", ";") for i in range(s.end, t)):
+                out[k] = cats[k] | {"HISTORICAL"}
+                break
+    return out
+
+
 def split_sentences(doc: Any) -> None:
     """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines.
 
@@ -278,11 +310,12 @@ def get_pipeline(fact_ids: frozenset[str] | None = None) -> Pipeline:
 
 
 def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
-    """The token pattern of a checklist cue: its words, then a punctuation mark unless it ends in one."""
+    """The token pattern of a checklist cue: its words, then a punctuation mark or a line break
+    (one item a line: "Trauma: N\nFever: N") unless it ends in a mark."""
     tokens = [t.lower_ for t in nlp.make_doc(literal)]
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
     if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
-        pattern.append({"IS_PUNCT": True})
+        pattern.append({"TEXT": {"REGEX": r"^(?:[^\w\s]+|\s*\n\s*)$"}})
     return pattern
 
 

@@ -158,6 +158,11 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
     return "symptom"
 
 
+def is_ago(text: str, end: int, lexicon: Lexicon) -> bool:
+    """Whether the duration ending at ``end`` is a point in time ("3 weeks ago")."""
+    return compiled(lexicon).ago.match(text[end : end + 20]) is not None
+
+
 def relative_days(words: str, lexicon: Lexicon) -> float | None:
     """Days since a relative time such as "since yesterday" or "since last week"."""
     low = " ".join(words.lower().split())
