@@ -105,12 +105,12 @@ def test_a_dated_text_is_read_again_for_another_as_of():
            "procedure_display": "XR lumbar spine"}
     a.audit(row, 1)
     a.audit({**row, "ordered_at": "2026-03-01"}, 2)
-    assert len(a._readings) == 2
+    assert len(a._readings) == 2 and len(a._results) == 2
     b = OrderAuditor(kb)
     plain = {**row, "indication": "low back pain for 3 weeks, no red flags"}
     b.audit(plain, 1)
     b.audit({**plain, "ordered_at": "2026-03-01"}, 2)
-    assert len(b._readings) == 1
+    assert len(b._readings) == 1 and len(b._results) == 1 and b.hits == 1
 
 
 def test_column_options_map_fields_and_reject_unknown_ones(demo_log, tmp_path):

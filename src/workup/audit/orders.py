@@ -8,9 +8,10 @@ one is present. A row that cannot be read is *refused* with a coded reason and i
 number; every order that is read but not rated carries a coded ``reason``.
 
 Order logs repeat their indication texts heavily, so :class:`OrderAuditor` memoises the
-result on the order's exact inputs (text, age, sex, reason codes, procedure, as-of), and
-the text reading — the costly part — on the text and, only when the text holds a date,
-month name or year that the as-of date could change, the as-of date too.
+result on the order's exact inputs (text, age, sex, reason codes, procedure, as-of) and the
+text reading — the costly part — on the text; the as-of date is part of either key only
+when the text holds a year, a written date or a month name, the only way it can change the
+answer (the engine's own use of it, time since a ``surgery_date``, comes from such text).
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class OrderAuditor:
             oid, at, age, sex, codes, proc = _row_inputs(row)
             as_of = self.as_of or at
             text = row.get("indication", "").strip()
-            key = (text, age, sex, codes, proc, as_of)
+            # The as-of date changes an answer only through a dated text (a year, a date, a
+            # month name): the engine's own use of it, a surgery_date fact, comes from such text.
+            key = (text, age, sex, codes, proc, as_of if _DATED.search(text) else None)
             found = self._results.get(key)
             if found is None:
                 self.misses += 1
