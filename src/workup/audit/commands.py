@@ -74,3 +74,26 @@ def orders(
         err.print(f"… and {s['rows_refused'] - len(shown)} more", markup=False)
     err.print(f"{s['rows_in']} rows in = {s['rows_out']} orders out + {s['rows_refused']} refused "
               f"(see {out / 'refused.csv'})", markup=False)
+
+
+@audit_app.command("consultations")
+def consultations(
+    out: Path = typer.Option(..., "--out", help="Output directory (consultations.json, consultations.html)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Default: WORKUP_DATABASE_URL or WORKUP_AUDIT_PATH."),
+) -> None:
+    """Summarise the service's audit log: accepted/overridden shares and override reasons by category."""
+    try:
+        from workup.audit.consultations import summarise, write_consultations_report
+        from workup.audit.store import AuditStore
+        from workup.service.config import get_settings
+
+        store = AuditStore(database_url or get_settings().audit_url())
+        try:
+            s = summarise(store.consultations())
+        finally:
+            store.close()
+        write_consultations_report(s, out)
+    except WorkupError as e:
+        _fail(e)
+        return
+    Console(stderr=True, highlight=False).print(f"{s['consultations']} consultations summarised into {out}", markup=False)

@@ -109,20 +109,26 @@ def run_spark(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list
     try:
         rows_in = _stage(chunks, work / "input.parquet")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = SparkSession.builder.master(master).appName("workup-audit")
+        if master.startswith("local"):  # a local run stays on loopback
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         try:
-            spark = (SparkSession.builder.master(master).appName("workup-audit")
+            spark = (builder
                      .config("spark.ui.enabled", "false")
                      .config("spark.sql.shuffle.partitions", "8")
                      .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
                      .config("spark.sql.files.maxPartitionBytes", str(256 << 10))
-                     .config("spark.driver.bindAddress", "127.0.0.1")
                      .getOrCreate())
         except Exception as e:  # noqa: BLE001 - Java missing, a bad master URL …
             raise SparkError(f"cannot start Spark ({master}): {type(e).__name__}: {str(e)[:300]}", code="AU502") from None
         try:
             spark.sparkContext.setLogLevel("ERROR")
             settings = (str(pack) if pack else None, as_of.isoformat() if as_of else None, use_imported)
-            df = spark.read.parquet(str(work / "input.parquet"))
+            # Several small partitions per core: the last one does not run alone (rows are
+            # put back in order by the driver, so the partitioning never shows in the output).
+            parts = max(2, spark.sparkContext.defaultParallelism * 4)
+            df = spark.read.parquet(str(work / "input.parquet")).repartition(parts)
             res = df.mapInArrow(lambda it: audit_batches(it, settings), _spark_schema())
             res.write.mode("overwrite").parquet(str(work / "orders"))
         except Exception as e:  # noqa: BLE001 - a failed Spark job is one coded error
