@@ -117,10 +117,10 @@ def test_column_options_map_fields_and_reject_unknown_ones(demo_log, tmp_path):
     assert column_map(["indication=reason_text"])["indication"] == "reason_text"
     with pytest.raises(IntakeError) as e:
         column_map(["nonsense=x"])
-    assert e.value.code == "IN246"
+    assert e.value.code == "IN266"
     with pytest.raises(IntakeError) as e:
         audit_orders(demo_log, tmp_path / "x", columns=column_map(["indication=reason_text"]), progress=False)
-    assert e.value.code == "IN244"
+    assert e.value.code == "IN264"
 
 
 def test_parquet_input_gives_the_same_orders_as_csv(audited, tmp_path):

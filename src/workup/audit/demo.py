@@ -99,13 +99,13 @@ def spec() -> OrderLogSpec:
     try:
         s = OrderLogSpec.model_validate(yaml.safe_load(raw))
     except ValueError as e:
-        raise KnowledgeError(f"audit/data/order_log.yaml: {e}", code="KB160") from None
+        raise KnowledgeError(f"audit/data/order_log.yaml: {e}", code="KB180") from None
     deps = {d.id for d in s.departments}
     for sc in s.scenarios + s.outside:
         unknown = [p for p in sc.appropriate + sc.low_value + sc.procedures if p not in s.procedures]
         unknown += [d for d in sc.departments if d not in deps]
         if unknown:
-            raise KnowledgeError(f"audit/data/order_log.yaml: scenario {sc.id} names unknown {unknown}", code="KB161")
+            raise KnowledgeError(f"audit/data/order_log.yaml: scenario {sc.id} names unknown {unknown}", code="KB181")
     return s
 
 
@@ -164,7 +164,7 @@ def order_log(n: int, seed: int) -> list[dict[str, str]]:
         IntakeError: ``n`` is not positive.
     """
     if n <= 0:
-        raise IntakeError("--n must be a positive number of orders", code="IN240")
+        raise IntakeError("--n must be a positive number of orders", code="IN260")
     s = spec()
     rng = random.Random(seed)
     providers = _providers(rng, s, n)
@@ -225,4 +225,4 @@ def write_order_log(rows: list[dict[str, str]], out: Path) -> None:
     try:
         write_table({c: [r[c] for r in rows] for c in COLUMNS}, out)
     except OSError as e:
-        raise IntakeError(f"cannot write {out}: {e.strerror}", code="IN241") from None
+        raise IntakeError(f"cannot write {out}: {e.strerror}", code="IN261") from None

@@ -31,7 +31,7 @@ def _csv_batches(path: Path, rows: int):
     try:
         names = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=1 << 16)).schema.names
     except (OSError, pa.ArrowInvalid) as e:
-        raise IntakeError(f"cannot read {path} as CSV: {e}", code="IN242") from None
+        raise IntakeError(f"cannot read {path} as CSV: {e}", code="IN262") from None
     convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False)
     reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=rows * 256), convert_options=convert)
     for batch in reader:
@@ -45,7 +45,7 @@ def _parquet_batches(path: Path, rows: int):
     try:
         f = pq.ParquetFile(path)
     except (OSError, pa.ArrowInvalid) as e:
-        raise IntakeError(f"cannot read {path} as Parquet: {e}", code="IN243") from None
+        raise IntakeError(f"cannot read {path} as Parquet: {e}", code="IN263") from None
     for batch in f.iter_batches(batch_size=rows):
         yield batch
 
@@ -71,7 +71,7 @@ def read_chunks(path: Path, columns: Mapping[str, str], required: Sequence[str] 
             if not checked:
                 missing = [f"{f} (column {columns[f]!r})" for f in required if columns[f] not in names]
                 if missing:
-                    raise IntakeError(f"{path}: missing column(s): {', '.join(missing)}", code="IN244")
+                    raise IntakeError(f"{path}: missing column(s): {', '.join(missing)}", code="IN264")
                 checked = True
             data = {f: batch.column(c).to_pylist() if c in names else None for f, c in columns.items()}
             for i in range(batch.num_rows):
@@ -82,7 +82,7 @@ def read_chunks(path: Path, columns: Mapping[str, str], required: Sequence[str] 
     except IntakeError:
         raise
     except Exception as e:  # noqa: BLE001 - pyarrow's parse errors carry the line; give them a code
-        raise IntakeError(f"cannot read {path}: {e}", code="IN242") from None
+        raise IntakeError(f"cannot read {path}: {e}", code="IN262") from None
     if pending:
         yield pending
 

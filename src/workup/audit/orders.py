@@ -52,12 +52,12 @@ def _row_inputs(row: dict[str, str]) -> tuple[str, date, float | None, str | Non
     """Check one row; its order id, as-of date, age, sex, codes and procedure text."""
     oid = row.get("order_id", "").strip()
     if not oid:
-        raise RowError("the order id is empty", code="IN250")
+        raise RowError("the order id is empty", code="IN270")
     raw_at = row.get("ordered_at", "").strip()
     try:
         at = datetime.fromisoformat(raw_at).date() if "T" in raw_at or " " in raw_at else date.fromisoformat(raw_at)
     except ValueError:
-        raise RowError(f"ordered_at {raw_at!r} is not an ISO date or date-time", code="IN251") from None
+        raise RowError(f"ordered_at {raw_at!r} is not an ISO date or date-time", code="IN271") from None
     age: float | None = None
     raw_age = row.get("patient_age", "").strip()
     if raw_age:
@@ -66,15 +66,15 @@ def _row_inputs(row: dict[str, str]) -> tuple[str, date, float | None, str | Non
         except ValueError:
             age = -1.0
         if not 0 <= age <= 130:
-            raise RowError(f"patient age {raw_age!r} is not a number of years from 0 to 130", code="IN252")
+            raise RowError(f"patient age {raw_age!r} is not a number of years from 0 to 130", code="IN272")
     raw_sex = row.get("patient_sex", "").strip().lower()
     sex = _SEX.get(raw_sex) if raw_sex else None
     if raw_sex and sex is None:
-        raise RowError(f"patient sex {raw_sex!r} is not female, male or other", code="IN253")
+        raise RowError(f"patient sex {raw_sex!r} is not female, male or other", code="IN273")
     codes = tuple(c.strip() for c in re.split(r"[;,|]", row.get("reason_codes", "")) if c.strip())
     proc = row.get("procedure_display", "").strip() or row.get("procedure_code", "").strip()
     if not row.get("indication", "").strip() and not proc:
-        raise RowError("the row has neither an indication nor an ordered procedure", code="IN254")
+        raise RowError("the row has neither an indication nor an ordered procedure", code="IN274")
     return oid, at, age, sex, codes, proc
 
 

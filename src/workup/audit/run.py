@@ -26,9 +26,9 @@ def column_map(options: list[str] | None) -> dict[str, str]:
         f, sep, c = item.partition("=")
         f, c = f.strip(), c.strip()
         if not sep or not c:
-            raise IntakeError(f"--column takes FIELD=COLUMN, got {item!r}", code="IN245")
+            raise IntakeError(f"--column takes FIELD=COLUMN, got {item!r}", code="IN265")
         if f not in cols:
-            raise IntakeError(f"--column: unknown field {f!r}; fields: {', '.join(FIELDS)}", code="IN246")
+            raise IntakeError(f"--column: unknown field {f!r}; fields: {', '.join(FIELDS)}", code="IN266")
         cols[f] = c
     return cols
 
@@ -60,7 +60,7 @@ def audit_orders(src: Path, out: Path, *, columns: Mapping[str, str] | None = No
     from workup.audit.collect import Collector
 
     if engine not in ENGINES:
-        raise IntakeError(f"--engine must be one of {', '.join(ENGINES)}", code="IN247")
+        raise IntakeError(f"--engine must be one of {', '.join(ENGINES)}", code="IN267")
     columns = dict(columns or column_map(None))
     chunks = read_chunks(src, columns, REQUIRED)
     first = next(chunks, None)  # a missing file or column fails here, before any output is made

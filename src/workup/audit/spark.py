@@ -125,10 +125,11 @@ def run_spark(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list
         try:
             spark.sparkContext.setLogLevel("ERROR")
             settings = (str(pack) if pack else None, as_of.isoformat() if as_of else None, use_imported)
-            # Several small partitions per core: the last one does not run alone (rows are
-            # put back in order by the driver, so the partitioning never shows in the output).
+            # Several partitions per core, so the last does not run alone, hashed on the
+            # indication so each text is read by one worker and its memo (rows are put back in
+            # order by the driver: the partitioning never shows in the output).
             parts = max(2, spark.sparkContext.defaultParallelism * 4)
-            df = spark.read.parquet(str(work / "input.parquet")).repartition(parts)
+            df = spark.read.parquet(str(work / "input.parquet")).repartition(parts, "indication")
             res = df.mapInArrow(lambda it: audit_batches(it, settings), _spark_schema())
             res.write.mode("overwrite").parquet(str(work / "orders"))
         except Exception as e:  # noqa: BLE001 - a failed Spark job is one coded error
