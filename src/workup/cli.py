@@ -24,6 +24,11 @@ kb_app.add_typer(_import_app, name="import")
 kb_app.command("imported")(_kb_imported)
 kb_app.command("drift")(_kb_drift)
 
+from workup.audit.commands import audit_app as _audit_app, demo_app as _demo_app  # noqa: E402
+
+app.add_typer(_audit_app, name="audit")
+app.add_typer(_demo_app, name="demo")
+
 _FORMATS = ("text", "json", "markdown", "jsonl")
 
 
