@@ -22,6 +22,7 @@ from workup.errors import EvaluationError, IntakeError, KnowledgeError, ServiceE
 from workup.service.config import Settings, get_settings
 from workup.service.deps import State, new_uuid
 from workup.service.direct import DirectRoutes
+from workup.service.guards import RelativeRedirects
 
 log = logging.getLogger("workup.service")
 
@@ -193,5 +194,7 @@ def create_app(
         allow_credentials=False,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # outermost: no redirect may carry a host taken from the request (Host-header injection)
+    app.add_middleware(RelativeRedirects)
     return app
 
