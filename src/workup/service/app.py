@@ -26,7 +26,7 @@ from workup.service.guards import RelativeRedirects
 
 log = logging.getLogger("workup.service")
 
-_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV500": 500, "SV501": 503}
+_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV500": 500, "SV501": 503, "SV503": 503}
 INSECURE_BANNER = (
     "!!! workup serve --dev-insecure: JWT verification is OFF. Any caller can reach the CDS services "
     "and the API. Never use this outside local development. !!!"
@@ -50,6 +50,10 @@ def error_response(err: WorkupError, status: int | None = None) -> JSONResponse:
     """The one error shape, with a bare 401 (no reason) for authentication failures."""
     status = status or status_for(err)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:  # the audit log cannot be opened or written: worth retrying once space returns
+        from workup.audit.outage import RETRY_AFTER_S
+
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     body = {"error": {"code": err.code, "message": "unauthorized"}} if status == 401 else err.to_dict()
     return JSONResponse(body, status_code=status, headers=headers)
 
