@@ -155,10 +155,14 @@ def bodies_for(kind: str, n: int, seed: int = SEED) -> tuple[str, list[dict]]:
 
 
 def _secondary_facts() -> list[str]:
-    """Bool facts whose policy is ``ignore`` (never decide the scenario), from the knowledge pack."""
+    """Bool facts whose policy is ``ignore`` (never decide the scenario), from the knowledge pack.
+
+    Scope facts are left out: unknown they change nothing, but given they say what the note is about.
+    """
     from workup.kb import load
 
-    return sorted(f.id for f in load().facts.values() if f.type == "bool" and f.when_unknown == "ignore")
+    return sorted(f.id for f in load().facts.values()
+                  if f.type == "bool" and f.when_unknown == "ignore" and f.group != "scope")
 
 
 def _recommend_body(base: dict, rng: random.Random, i: int, secondary: list[str]) -> dict:

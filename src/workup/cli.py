@@ -74,6 +74,9 @@ def recommend(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Consultation date (YYYY-MM-DD); default today."),
     pack: Optional[Path] = typer.Option(None, "--pack", help="Use an external knowledge pack directory."),
     width: Optional[int] = typer.Option(None, "--width", help="Text width (default: terminal)."),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", help="Correct or add a fact: FACT=VALUE (repeatable; wins over text and --facts), e.g. --set trauma=false."
+    ),
 ) -> None:
     """Route a scenario to the ACR variant that applies, rate the procedures and give the next steps."""
     if fmt not in _FORMATS:
@@ -95,12 +98,38 @@ def recommend(
         payload: dict[str, Any] = {}
         if facts is not None:
             payload["facts"] = _read_json(facts)
+        if set_:
+            given = payload.get("facts", {})
+            if not isinstance(given, dict):
+                raise IntakeError("the --facts file must hold a JSON object of fact id → value", code="IN203")
+            payload["facts"] = {**given, **_settings(set_)}
         if text is not None:
             payload["text"] = text
         rec, reading = consult(payload, kb, day, order)
         sys.stdout.write(_render(rec, reading, fmt, width) + "\n")
     except WorkupError as e:
         _fail(e, fmt)
+
+
+def _settings(items: list[str]) -> dict[str, Any]:
+    """``--set FACT=VALUE`` pairs as facts: true/false/yes/no, numbers and JSON values as such, else text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        fact, sep, raw = item.partition("=")
+        fact, raw = fact.strip(), raw.strip()
+        if not sep or not fact or not raw:
+            raise IntakeError(f"--set takes FACT=VALUE, got {item!r}", code="IN227")
+        low = raw.lower()
+        if low in ("true", "yes", "y"):
+            out[fact] = True
+        elif low in ("false", "no", "n"):
+            out[fact] = False
+        else:
+            try:
+                out[fact] = json.loads(raw)
+            except json.JSONDecodeError:
+                out[fact] = raw
+    return out
 
 
 def _read_text_file(name: str) -> str:

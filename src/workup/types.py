@@ -379,6 +379,23 @@ class VariantRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """Why no criteria apply: a stable code, the scope rule, and the text shown to the clinician."""
+
+    code: str  # outside-population | not-spine | referred-pain | not-understood | no-variant
+    rule: str | None
+    text: str
+    covered_by: tuple[str, ...] = ()  # ACR topic titles that would cover the scenario
+    complaint: str | None = None  # the complaint in the note's own words, when read
+
+    def to_dict(self) -> dict:
+        d: dict = {"code": self.code, "rule": self.rule, "text": self.text, "covered_by": list(self.covered_by)}
+        if self.complaint is not None:
+            d["complaint"] = self.complaint
+        return d
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """The engine's answer for one consultation (see the JSON contract in the README)."""
 
@@ -400,3 +417,4 @@ class Recommendation:
     payer_notes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     pathway_id: str | None = None
     path: tuple[str, ...] = field(default=())
+    reason: Reason | None = None  # why no criteria apply (no-criteria-apply only)

@@ -77,6 +77,8 @@ def test_golden_case(index: int) -> None:
     where = f"{_case_id(case)} ({case['_file']})"
 
     assert rec.status.value == expect["status"], f"{where}: status {rec.status.value}, missing {[m.fact for m in rec.missing_facts]}"
+    if "reason" in expect:
+        assert rec.reason is not None and rec.reason.code == expect["reason"], f"{where}: reason {rec.reason}"
     if "variant" in expect:
         got = rec.variant.id if rec.variant else None
         assert got == expect["variant"], f"{where}: routed to {got}"
@@ -124,9 +126,15 @@ def test_golden_case(index: int) -> None:
             assert not rec.next_steps
 
 
+# ACR's general spine-infection variant is not age-limited, but in workup's packs the adult regional
+# infection variants (cervical 4, thoracic 5, low back 7) come first and children are out of scope
+# (knowledge/scope.yaml), so no in-scope patient with a known region reaches it.
+OUT_OF_SCOPE_ONLY = {"spine-infection-1"}
+
+
 def test_cases_reach_every_variant() -> None:
     reached = {_run(i).variant.id for i in range(len(CASES)) if _run(i).variant is not None}
-    assert sorted(set(KB.variants) - reached) == []
+    assert sorted(set(KB.variants) - reached - OUT_OF_SCOPE_ONLY) == []
 
 
 def test_cases_visit_every_pathway_node() -> None:

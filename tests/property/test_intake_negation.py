@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from workup.engine.resolve import resolve
@@ -96,6 +96,13 @@ def test_negated_rules_never_set_a_red_flag_true():
     items=st.lists(phrases, min_size=2, max_size=8, unique=True),
     before=neutral,
     after=neutral,
+)
+# a list that goes on ("… or bacteremia") past statement words ("known", "on") is one negated list
+@example(
+    cue="Denies",
+    items=["a dissection of the left ICA", "a seat-belt sign across the neck", "known secondaries",
+           "a vertebral artery injury", "on immunotherapy", "bacteremia"],
+    before=[], after=[],
 )
 def test_negated_lists_of_any_length_never_red_flag(cue, items, before, after):
     listed = ", ".join(items[:-1]) + " or " + items[-1]

@@ -138,9 +138,11 @@ def test_seed_patient_mri_is_rated_appropriate_on_the_order(client, monkeypatch)
     assert "suggestions" not in card  # already a usually-appropriate study
     detail = card["detail"]
     assert "variant 3" in detail and "Cervical Pain or Cervical Radiculopathy" in detail
-    assert "**Facts used**" in detail and "Age: 58 years (given)" in detail
-    assert "Duration of symptoms: 1 month (given)" in detail  # durations as a clinician says them, not 30.4375 days
-    assert "**References**" in detail
+    # short on the order screen: the next step first, the basis as counts, the sources in one line
+    assert detail.index("**Next step") < detail.index("**Scenario:**") < detail.index("**Why:**")
+    assert "Radiography Cervical Spine" in detail.split("**Scenario:**")[0]
+    assert "Based on " in detail and "assumed because not mentioned" in detail
+    assert "Sources: [1] " in detail and "**References**" not in detail
     [action] = body["systemActions"]
     assert action["type"] == "update"
     original = req["context"]["draftOrders"]["entry"][0]["resource"]
@@ -204,7 +206,7 @@ def test_unknown_deciding_fact_gives_questions_and_no_rating(client, monkeypatch
     [card] = body["cards"]
     assert_card_conforms(card)
     assert card["summary"].startswith("Not rated yet")
-    assert "**Still unknown, and would change the answer**" in card["detail"]
+    assert "**Would change the answer**" in card["detail"]
     assert "overrideReasons" not in card and "suggestions" not in card
 
 

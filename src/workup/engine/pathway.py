@@ -23,7 +23,7 @@ from workup.kb.load import KnowledgeBase
 from workup.kb.schema import PathwayDef, ProcedureDef
 from workup.types import NextStep, StepKind, TraceEntry
 
-_KIND = {
+STEP_KINDS = {  # a pathway or scope node's type → the kind of step it gives
     "imaging": StepKind.IMAGING,
     "referral": StepKind.REFERRAL,
     "labs": StepKind.LABS,
@@ -137,7 +137,7 @@ def _compiled_nodes(kb: KnowledgeBase, pathway: PathwayDef) -> dict[str, _Node]:
     nodes = {
         nid: _Node(
             where=f"pathway:{pathway.id}/{nid}",
-            kind=None if n.type == "decision" else ("end" if n.type == "end" else _KIND[n.type]),
+            kind=None if n.type == "decision" else ("end" if n.type == "end" else STEP_KINDS[n.type]),
             action=n.type,
             transitions=tuple((compiled(kb, t.when), t.to) for t in n.transitions),
             else_=n.else_,

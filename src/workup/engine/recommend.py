@@ -11,9 +11,10 @@ from datetime import date
 from workup.durations import spoken
 from workup.engine.criteria import CACHE_BOUND, CriteriaEvaluator, kept
 from workup.engine.match import match, tri
-from workup.engine.pathway import walk
+from workup.engine.pathway import STEP_KINDS, walk
 from workup.engine.rate import rate, rate_order
 from workup.engine.resolve import resolve
+from workup.engine.scope import caveats, outside, urgent
 from workup.kb.lint import walk_criteria
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import (
@@ -33,6 +34,7 @@ from workup.types import (
     FactValue,
     MissingFact,
     NextStep,
+    Reason,
     Recommendation,
     Status,
     StepKind,
@@ -192,34 +194,29 @@ def _bounds(kb: KnowledgeBase, fid: str) -> set[float]:
 def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = None) -> Recommendation:
     res = resolve(kb, facts, as_of)
     ev = CriteriaEvaluator(kb, res.facts, res.unknown_inputs, fixed=True)
-    m = match(kb, ev)
     cite = Citer(kb)
+    first = _urgent_steps(kb, ev, cite)
+    verdict = outside(kb, ev)
+    if verdict is not None:
+        return _out_of_scope(kb, res, verdict, as_of, cite, first)
+    m = match(kb, ev)
     region = res.facts.value("region")
     region = region if isinstance(region, str) else None
     trace = res.trace + m.trace
 
     if m.status is not Status.RATED or m.variant_id is None:
+        flags = _flags_present(kb, res.facts)
         missing = _missing(kb, [(vid, facts_) for vid, facts_ in m.blockers])
         rationale = (
             "More information is needed to choose between the scenarios that could apply."
             if m.status is Status.NEEDS_INFORMATION
-            else "None of the loaded guideline scenarios applies to these facts." + _flags_present(kb, res.facts)
+            else "None of the loaded guideline scenarios applies to these facts." + flags
         )
-        return Recommendation(
-            status=m.status,
-            content_version=kb.version,
-            as_of=as_of,
-            topic=None,
-            variant=None,
-            rationale=rationale,
-            procedures=(),
-            next_steps=(),
-            missing_facts=missing,
-            assumptions=res.assumptions,
-            facts=res.facts,
-            citations=(),
-            trace=trace,
-        )
+        reason = None
+        if m.status is Status.NO_CRITERIA_APPLY:
+            reason = Reason("no-variant", None, rationale)
+        return _unrated(kb, m.status, as_of, rationale, first, missing, res.assumptions, res.facts,
+                        cite.table() if first else (), trace, reason)
 
     variant = kb.variants[m.variant_id]
     topic = kb.topic_of(m.variant_id)
@@ -243,8 +240,18 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
         trace = trace + w.trace
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
+    if first:
+        said = {(f.kind, f.text) for f in first}
+        steps = first + tuple(s for s in steps if (s.kind, s.text) not in said)
     order_rating = rate_order(kb, procedures, order, region) if order else None
     pitfalls, payer, citations = _closing(kb, topic, cite)
+    extra = caveats(kb, ev)
+    if extra:
+        # a memoised closing did not number its references in ``cite``: take them from its table first
+        for c in citations:
+            cite.numbers.setdefault(c.id, c.n)
+        pitfalls = pitfalls + tuple((c.text, cite(c.citations)) for c in extra)
+        citations = cite.table()
     rationale = f"{variant.summary} Matched on: {_labels(kb, m.because)}."
     topic_ref, variant_ref = _refs(kb, variant.id)
     return Recommendation(
@@ -266,6 +273,47 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
         payer_notes=payer,
         pathway_id=pathway_id,
         path=path,
+    )
+
+
+def _urgent_steps(kb: KnowledgeBase, ev: CriteriaEvaluator, cite: Citer) -> tuple[NextStep, ...]:
+    """The urgent steps of scope.yaml that hold for these facts, numbered first: they lead any answer."""
+    return tuple(NextStep(STEP_KINDS[st.kind], st.text, f"urgent:{rid}", cite(st.citations), urgency=st.urgency)
+                 for rid, st in urgent(kb, ev))
+
+
+def _out_of_scope(kb: KnowledgeBase, res, verdict, as_of: date, cite: Citer, first: tuple[NextStep, ...] = ()) -> Recommendation:
+    """The answer when a scope rule holds: no variant is tried; the rule's steps come first."""
+    steps = first + tuple(
+        NextStep(STEP_KINDS[st.kind], st.text,
+                 f"scope:{verdict.rule.id}", cite(st.citations), urgency=st.urgency)
+        for st in verdict.rule.steps
+    )
+    if verdict.rule.citations:
+        cite(verdict.rule.citations)
+    # nothing was routed, so nothing was assumed for a scenario
+    return _unrated(kb, Status.NO_CRITERIA_APPLY, as_of, verdict.reason.text, steps, (), (), res.facts,
+                    cite.table(), res.trace + verdict.trace, verdict.reason)
+
+
+def _unrated(kb: KnowledgeBase, status: Status, as_of: date, rationale: str, steps, missing, assumptions, facts,
+             citations, trace, reason) -> Recommendation:
+    """An answer that rates nothing (needs-information or no-criteria-apply)."""
+    return Recommendation(
+        status=status,
+        content_version=kb.version,
+        as_of=as_of,
+        topic=None,
+        variant=None,
+        rationale=rationale,
+        procedures=(),
+        next_steps=steps,
+        missing_facts=missing,
+        assumptions=assumptions,
+        facts=facts,
+        citations=citations,
+        trace=trace,
+        reason=reason,
     )
 
 

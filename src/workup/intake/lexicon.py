@@ -21,7 +21,9 @@ from workup.intake.schema import (
     CONTEXT_CATEGORIES,
     ContextFile,
     RegionsFile,
+    ScopeRulesFile,
     ValuesFile,
+    expand_lexicons,
     compiles,
     date_context,
     expand,
@@ -34,15 +36,15 @@ __all__ = [
     "build_lexicon", "date_context", "expand", "load_lexicon", "rule_files",
 ]
 
-RULE_FILES = ("targets.yaml", "context.yaml", "values.yaml", "regions.yaml")
+RULE_FILES = ("targets.yaml", "context.yaml", "values.yaml", "regions.yaml", "scope.yaml")
 REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body": 5}
 REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 # the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
 PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
-LAYERS = ("main", "course", "value")
+LAYERS = ("main", "course", "value", "scope")
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
-    "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples",
+    "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples", "hypothetical",
 })
 
 
@@ -65,6 +67,7 @@ class TargetSpec:
     negated: Mapping[str, Any] = field(default_factory=dict)
     possible: Mapping[str, Any] = field(default_factory=dict)
     historical: str = "keep"
+    hypothetical: str = "drop"  # keep: a wish or plan is itself the fact ("wants to discuss an epidural")
     region: str | None = None
     region_rank: int = 9
     surgery: SurgerySpec | None = None
@@ -126,6 +129,18 @@ class RegionCues:
 
 
 @dataclass(frozen=True)
+class ScopeCues:
+    """``scope.yaml``, compiled: which concepts name another body system, a referred pain, the spine."""
+
+    complaints: Mapping[str, str]  # concept id → body system (the value of other_complaint)
+    referred: tuple[tuple[str, tuple[frozenset[str], ...]], ...]  # (source, concept sets), in file order
+    spine: frozenset[str]
+    plausible: frozenset[str]  # rules whose mention, in any statement of the patient's, makes a spine complaint plausible
+    spine_with: Mapping[str, frozenset[str]]
+    not_clinical: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything the reader knows, as loaded from the rule files."""
 
@@ -143,6 +158,13 @@ class Lexicon:
     # context.yaml's list words: what may join the items of a negated list, and what says it goes on
     list_glue: frozenset[str] = frozenset()
     list_goes_on: frozenset[str] = frozenset()
+    scope: ScopeCues | None = None
+    # context.yaml's clause cues: what may follow a comma to start a new statement, which no
+    # negation, family, worry or history cue reaches across ("denies trauma, known lung cancer")
+    clause_after: frozenset[str] = frozenset()
+    clause_starts: frozenset[str] = frozenset()
+    clause_pattern: "re.Pattern[str] | None" = None
+    clause_negations: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------- loading
@@ -152,6 +174,19 @@ def rule_files() -> dict[str, str]:
     """The text of each built-in rule file, by file name."""
     base = resources.files("workup.intake").joinpath("rules")
     return {name: base.joinpath(name).read_text(encoding="utf-8") for name in RULE_FILES}
+
+
+def _check_pattern(pattern: str, file: str, where: str, problems: Problems) -> bool:
+    """Whether an expanded pattern names only known lexicons and compiles (each problem is added)."""
+    left = re.findall(r"\{([A-Z][A-Z_]*)\}", pattern)
+    if left:
+        problems.add(file, f"{where}.pattern", f"unknown lexicon(s) {sorted(set(left))}")
+    try:
+        compiles(pattern)
+    except ValueError as e:
+        problems.add(file, f"{where}.pattern", str(e))
+        return False
+    return True
 
 
 def _default_negated(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,12 +199,19 @@ def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str]) -> dic
 
 def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> tuple[list[TargetSpec], dict[str, str]]:
     file = "targets.yaml"
-    unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules"}
+    unknown = set(raw) - {"schema_version", "suspected_forms", "combinations", "rules", "lexicons"}
     if unknown:
         problems.add(file, "", f"unknown key(s) {sorted(unknown)}")
     if raw.get("schema_version") != 1:
         problems.add(file, "schema_version", "schema_version must be 1")
     forms = dict(raw.get("suspected_forms") or {})
+    lexicons = raw.get("lexicons") or {}
+    if not isinstance(lexicons, dict) or not all(
+        isinstance(k, str) and re.fullmatch(r"[A-Z][A-Z_]*", k) and isinstance(v, list) and v for k, v in lexicons.items()
+    ):
+        problems.add(file, "lexicons", "lexicons map UPPER_CASE names to lists of alternatives")
+        lexicons = {}
+    lexicons = {k: [str(x) for x in v] for k, v in lexicons.items()}
     targets: list[TargetSpec] = []
     seen: set[str] = set()
     for i, r in enumerate(raw.get("rules") or []):
@@ -185,10 +227,8 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         unknown = set(r) - _TARGET_KEYS
         if unknown:
             problems.add(file, where, f"unknown key(s) {sorted(unknown)}")
-        try:
-            compiles(r.get("pattern", ""))
-        except ValueError as e:
-            problems.add(file, f"{where}.pattern", str(e))
+        pattern = expand_lexicons(str(r.get("pattern", "")), lexicons)
+        _check_pattern(pattern, file, where, problems)
         facts = dict(r.get("facts") or {})
         negated = dict(r["negated"]) if "negated" in r else _default_negated(facts)
         possible = dict(r["possible"]) if "possible" in r else _default_possible(facts, forms)
@@ -212,12 +252,13 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         targets.append(
             TargetSpec(
                 id=rid,
-                pattern=r.get("pattern", ""),
+                pattern=pattern,
                 layer=r.get("layer", "main"),
                 facts=facts,
                 negated=negated,
                 possible=possible,
                 historical=r.get("historical", "keep"),
+                hypothetical=r.get("hypothetical", "drop"),
                 region=r.get("region"),
                 region_rank=REGION_RANKS.get(rank, 9) if rank else (2 if r.get("region") else 9),
                 surgery=surgery,
@@ -264,6 +305,56 @@ def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
     return context
 
 
+def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tuple[list[TargetSpec], ScopeCues]:
+    """The concepts of ``scope.yaml`` as target rules of their own layer, and the cues that use them.
+
+    Concepts are read with ConText like any finding; a history of one ("PMH: MI") is not a
+    complaint now, so historical mentions give nothing.
+    """
+    file = "scope.yaml"
+    out: list[TargetSpec] = []
+    complaints: dict[str, str] = {}
+    ids: set[str] = set()
+    for key, items in (("complaints", sf.complaints), ("features", sf.features)):
+        for i, c in enumerate(items):
+            where = f"{key}.{i} ({c.id})"
+            if c.id in ids or c.id in target_ids:
+                problems.add(file, where, f"id {c.id!r} is already used (by a concept or a targets.yaml rule)")
+                continue
+            ids.add(c.id)
+            if (c.system is None) == (key == "complaints"):
+                problems.add(file, where, "a complaint names its system; a feature names none")
+            pattern = sf.expand(c.pattern)
+            if not _check_pattern(pattern, file, where, problems):
+                continue
+            if c.system:
+                complaints[c.id] = c.system
+            # the facts come from workup.intake.scope, which reads the mentions together
+            out.append(TargetSpec(id=c.id, pattern=pattern, layer="scope", facts={}, negated={}, possible={},
+                                  historical="drop"))
+    known = ids | target_ids
+    names = [("referred", n) for r in sf.referred for group in r.any for n in group]
+    names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
+    names += [("plausible", n) for n in sf.plausible]
+    names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
+    for where, n in names:
+        if n not in known:
+            problems.add(file, where, f"unknown concept or rule {n!r}")
+    systems = set(complaints.values())
+    for k in sf.spine_with:
+        if k not in systems:
+            problems.add(file, f"spine_with.{k}", f"no complaint has the system {k!r}")
+    cues = ScopeCues(
+        complaints=complaints,
+        referred=tuple((r.source, tuple(frozenset(g) for g in r.any)) for r in sf.referred),
+        spine=frozenset(sf.spine),
+        plausible=frozenset(sf.spine) | frozenset(sf.plausible) | frozenset(n for v in sf.spine_with.values() for n in v),
+        spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},
+        not_clinical=frozenset(sf.not_clinical),
+    )
+    return out, cues
+
+
 def _regions(rf: RegionsFile) -> RegionCues:
     f = re.IGNORECASE
     u = rf.unnamed_surgery
@@ -297,6 +388,11 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
     values: ValuesFile | None = problems.model("values.yaml", problems.yaml("values.yaml", files.get("values.yaml")), ValuesFile)
     rf: RegionsFile | None = problems.model("regions.yaml", problems.yaml("regions.yaml", files.get("regions.yaml")), RegionsFile)
     combinations = _combinations(raw, fact_ids, problems) if raw is not None else []
+    sf: ScopeRulesFile | None = None
+    if "scope.yaml" in files:
+        sf = problems.model("scope.yaml", problems.yaml("scope.yaml", files.get("scope.yaml")), ScopeRulesFile)
+    scope_targets, scope = _scope(sf, {t.id for t in targets}, problems) if sf is not None else ([], None)
+    targets = targets + scope_targets
     if values is not None and fact_ids is not None:
         for k in values.choose:
             if k not in fact_ids:
@@ -319,6 +415,11 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         affirmative,
         frozenset(w.lower() for w in cf.lists.glue),
         frozenset(w.lower() for w in cf.lists.goes_on),
+        scope,
+        frozenset(cf.clauses.after) if cf.clauses else frozenset(),
+        frozenset(w.lower() for w in cf.clauses.starts) if cf.clauses else frozenset(),
+        re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
+        frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
     )
 
 

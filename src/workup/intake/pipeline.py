@@ -110,12 +110,15 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     neg_stops = [m.modifier_span[0] for m in graph.modifiers if m.category == "NEGATION_STOP"]
     spec = lexicon.by_id.get(span.label_)
     list_negation = spec.list_negation if spec is not None else True
+    starts = clause_starts(doc, lexicon)
     out: set[str] = set()
     for m in mods:
         a, b = m.modifier_span
         lo, hi = (b, span.start) if a < span.start else (span.end, a)
         if any(lo <= t < hi for t in stops):
             continue
+        if starts and any(lo < t <= hi for t in starts):
+            continue  # the cue and the finding are in different statements
         if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
             continue
         if m.category == "NEGATED_EXISTENCE" and a < span.start and affirmed_after_comma(span, doc, lexicon, lo):
@@ -125,6 +128,43 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
                 continue
         out.add(m.category)
     return out
+
+
+def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
+    """Token indices where a new statement starts after a comma: "denies trauma, known lung cancer",
+    "her mother had breast cancer, 45F with back pain" (``clauses`` in context.yaml).
+
+    Computed once per document (kept in ``doc.user_data``).
+    """
+    key = "workup:clause-starts"
+    got = doc.user_data.get(key)
+    if got is not None:
+        return got
+    after, pattern = lexicon.clause_after, lexicon.clause_pattern
+    words, negations = lexicon.clause_starts, lexicon.clause_negations
+    candidates: list[int] = []
+    if after:
+        for tok in doc[1:]:
+            low = tok.lower_
+            if doc[tok.i - 1].text in after and (
+                low in words or low in negations or (pattern is not None and pattern.fullmatch(tok.text))
+            ):
+                candidates.append(tok.i)
+    # A statement runs to the next start that stands (a new negation always stands), and a list
+    # that goes on with "or" / "nor" within it is still one statement: decided from the last start back.
+    found: list[int] = []
+    bounds: list[int] = []  # starts that end the statement before them, nearest first
+    for i in reversed(candidates):
+        end = doc[i].sent.end
+        if bounds and bounds[-1] < end:
+            end = bounds[-1]
+        goes_on = any(doc[j].lower_ in lexicon.list_goes_on for j in range(i, end))
+        if not goes_on:
+            found.append(i)
+        if not goes_on or doc[i].lower_ in negations:
+            bounds.append(i)
+    got = doc.user_data[key] = tuple(sorted(found))
+    return got
 
 
 def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None = None) -> bool:
@@ -150,13 +190,17 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
     # "or" inside the finding ("elevated ESR or CRP") joins its own words; anywhere else,
     # including a trailing one the match took in, it continues the negated list.
     inside = range(span.start + 1, span.end - 1)
+    # the negated list goes on only up to where the next statement starts ("…, 60M with …, no arm or leg …")
+    end = next((t for t in clause_starts(doc, lexicon) if t > span.end), span.sent.end)
+    end = min(end, span.sent.end)
     return not any(
-        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, span.sent.end)
+        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, end)
     )
 
 
 def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
-    """Carry a negation along a list of findings: "denies numbness, tingling, weakness, trauma".
+    """Carry a negation (or a return-if / worry cue) along a list of findings: "denies numbness,
+    tingling, weakness, trauma".
 
     ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
     finding of the same sentence by nothing but the list words of ``context.yaml`` (commas,
@@ -169,7 +213,11 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     main = [i for i, s in enumerate(spans) if lexicon.by_id[s.label_].layer == "main"]
     for prev, cur in zip(main, main[1:]):
         a, b = spans[prev], spans[cur]
-        if "NEGATED_EXISTENCE" not in cats[prev] or "NEGATED_EXISTENCE" in cats[cur]:
+        # a negation, or a return-if / worry, carries along its list ("return if numbness in the
+        # saddle area, trouble passing urine or any leg weakness")
+        carried = "NEGATED_EXISTENCE" if "NEGATED_EXISTENCE" in cats[prev] else (
+            "HYPOTHETICAL" if "HYPOTHETICAL" in cats[prev] else None)
+        if carried is None or carried in cats[cur] or "NEGATED_EXISTENCE" in cats[cur]:
             continue
         if not lexicon.by_id[b.label_].list_negation or cats[cur] & {"FAMILY", "HYPOTHETICAL"}:
             continue
@@ -177,9 +225,11 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
             continue
         if affirmed_after_comma(b, doc, lexicon, a.end):
             continue
+        if any(a.end < t <= b.start for t in clause_starts(doc, lexicon)):
+            continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
         if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
-            cats[cur] = cats[cur] | {"NEGATED_EXISTENCE"}
+            cats[cur] = cats[cur] | {carried}
     return cats
 
 

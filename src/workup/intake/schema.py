@@ -110,13 +110,25 @@ class ListCues(Strict):
     goes_on: list[str] = Field(min_length=1)
 
 
+class ClauseCues(Strict):
+    """Where a new statement starts: after one of ``after`` (a comma), a word of ``starts`` or a
+    token that ``start_pattern`` matches whole (an age and sex such as "45F"); a word of
+    ``negations`` starts a negated statement that always ends the one before it."""
+
+    after: list[str] = Field(min_length=1)
+    starts: list[str] = Field(default_factory=list)
+    negations: list[str] = Field(default_factory=list)
+    start_pattern: Regex | None = None
+
+
 class ContextFile(Strict):
-    """``context.yaml``: ConText cues and list words."""
+    """``context.yaml``: ConText cues, list words, and where a clause starts."""
 
     schema_version: Literal[1]
     defaults: dict[Literal[CONTEXT_CATEGORIES], ScopeDefault] = Field(default_factory=dict)  # type: ignore[valid-type]
     rules: list[ContextRule]
     lists: ListCues
+    clauses: ClauseCues | None = None
 
 
 class SexCues(Strict):
@@ -170,6 +182,11 @@ class ValuesFile(Strict):
     after_therapy: Regex
     before_therapy: Regex
     skip_before: Regex
+    # "<duration> ago" after an event that is not the complaint ("fell off a ladder 20 years ago",
+    # "an epidural 3 months ago"): the time since that event, a symptom duration only when nothing
+    # else says how long the complaint has lasted and the sentence names the complaint
+    event_before_ago: Regex | None = None
+    complaint_words: Regex | None = None
     since_year: Regex
     # "since March", "since early October 2025": a month name ({MONTH}, from surgery_dates.months),
     # an optional part of it (group part: early | mid | late) and an optional year
@@ -219,3 +236,54 @@ def date_context(values: ValuesFile, pattern: str) -> str:
         .replace("{END}", sd.end)
         .replace("{LEVELS}", sd.levels)
     )
+
+
+# --------------------------------------------------------------------- scope.yaml
+
+_LEX_NAME = r"^[A-Z][A-Z_]*$"
+
+
+class ScopeConcept(Strict):
+    """A concept of ``scope.yaml``: a complaint of another body system (``system``) or a feature."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    pattern: str
+    system: str | None = None
+
+
+class ReferredPattern(Strict):
+    """Pain referred from ``source``: holds when every concept of one ``any`` set is present."""
+
+    source: str
+    any: list[list[str]] = Field(min_length=1)
+
+
+class ScopeRulesFile(Strict):
+    """``scope.yaml``: what a note is about (see the file's header)."""
+
+    schema_version: Literal[1]
+    lexicons: dict[Annotated[str, Field(pattern=_LEX_NAME)], list[str]] = Field(default_factory=dict)
+    complaints: list[ScopeConcept] = Field(min_length=1)
+    features: list[ScopeConcept] = Field(default_factory=list)
+    referred: list[ReferredPattern] = Field(default_factory=list)
+    spine: list[str] = Field(min_length=1)
+    plausible: list[str] = Field(default_factory=list)
+    spine_with: dict[str, list[str]] = Field(default_factory=dict)
+    not_clinical: list[str] = Field(default_factory=list)
+
+    def expand(self, pattern: str) -> str:
+        """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""
+        return expand_lexicons(pattern, self.lexicons)
+
+
+def expand_lexicons(pattern: str, lexicons: dict[str, list[str]]) -> str:
+    """``pattern`` with each ``{NAME}`` of ``lexicons`` replaced by a group of its alternatives,
+    longest first (other braces, such as regex counts ``{2}``, are left alone)."""
+
+    def group(m: re.Match[str]) -> str:
+        words = lexicons.get(m.group(1))
+        if words is None:
+            return m.group(0)
+        return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+    return re.sub(r"\{([A-Z][A-Z_]*)\}", group, pattern)

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from workup.errors import IntakeError
 from workup.intake.lexicon import PRIOR_SURGERY_FACT as _PRIOR_REGION
 from workup.intake.lexicon import Lexicon, RegionCues, TargetSpec
+from workup.intake.scope import scope_facts
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import DurationRange, NumberRange, duration_days
 from workup.types import Assertion, Evidence, Fact, FactOrigin, Facts, FactValue
@@ -154,6 +155,8 @@ def _status(cats: set[str]) -> Assertion:
 
 def _given(spec: TargetSpec, status: Assertion) -> dict[str, FactValue]:
     """The facts one mention gives, by its assertion status."""
+    if status is Assertion.HYPOTHETICAL and spec.hypothetical == "keep":
+        return dict(spec.facts)
     if status in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
         return {}
     if status is Assertion.NEGATED:
@@ -186,6 +189,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     surgeries: list[Mention] = []
     blanket: list[Mention] = []
     levels: list[Mention] = []
+    events: list[tuple[float, Mention]] = []  # "<duration> ago" after another event (a fall, an injection)
     for m in mentions:
         spec = lex.by_id[m.rule]
         gives = _given(spec, m.status)
@@ -217,9 +221,29 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             elif spec.value == "duration":
                 days = V.days_of(m.phrase, lex)
                 kind = V.classify_duration(text, m.start, m.end, lex)
-                if days is not None:
+                if days is not None and kind == "event":
+                    events.append((days, m))
+                elif days is not None:
                     for fid, v in lex.values.duration_facts.get(kind, {}).items():  # type: ignore[call-overload]
                         col.add(fid, days if v == "days" else v, m)
+    if lex.scope is not None:
+        for fid, value, m in scope_facts(mentions, lex.scope):
+            if m is not None:
+                col.add(fid, value, m)
+            else:
+                whole = text.strip()
+                col.add(fid, value, None, Evidence(whole[:200], 0, min(len(whole), 200), Assertion.AFFIRMED, "text"))
+    # the time since another event measures the complaint only when nothing else does and its own
+    # clause names the complaint ("back pain since a fall 3 weeks ago"; not "PMHx: fell 20 years ago",
+    # nor "low back pain, had an epidural injection 3 months ago")
+    words = V.compiled(lex).complaint_words
+    if "symptom_duration_days" not in col.values and words is not None:
+        for days, m in events:
+            clause = text[max(text.rfind(",", m.sentence_start, m.start), text.rfind(";", m.sentence_start, m.start),
+                              m.sentence_start):m.end]
+            if m.status is Assertion.AFFIRMED and words.search(clause):
+                col.add("symptom_duration_days", days, m)
+                break
     for days, s, e in V.post_op_days(text, lex):
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     unread_surgery: float | None = None

@@ -39,6 +39,8 @@ class _Compiled:
     after_therapy: re.Pattern[str]
     before_therapy: re.Pattern[str]
     skip_before: re.Pattern[str]
+    event_before_ago: "re.Pattern[str] | None"
+    complaint_words: "re.Pattern[str] | None"
     male: re.Pattern[str]
     female: re.Pattern[str]
     male_pronoun: re.Pattern[str]
@@ -72,6 +74,8 @@ def _compile(v: ValuesFile) -> _Compiled:
         after_therapy=re.compile(expand(v, v.after_therapy), f),
         before_therapy=re.compile(expand(v, v.before_therapy), f),
         skip_before=re.compile(v.skip_before, f),
+        event_before_ago=re.compile(v.event_before_ago, f) if v.event_before_ago else None,
+        complaint_words=re.compile(v.complaint_words, f) if v.complaint_words else None,
         male=re.compile(sex.male, f),
         female=re.compile(sex.female, f),
         male_pronoun=re.compile(sex.male_pronoun, f),
@@ -145,6 +149,8 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
         return "surgery"
     if c.ago.match(after) and c.before_ago_surgery.search(before):
         return "surgery"
+    if c.ago.match(after) and c.event_before_ago is not None and c.event_before_ago.search(before):
+        return "event"
     if c.right_after_surgery.search(before) and not c.duration_of.match(after):
         return "surgery"
     if c.skip_before.search(before):

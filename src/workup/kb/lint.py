@@ -33,6 +33,7 @@ from workup.kb.schema import (
     PathwaysFile,
     ProceduresFile,
     RefTo,
+    ScopeFile,
     TopicFile,
     VariantsFile,
     duration_days,
@@ -118,6 +119,8 @@ class _Linter:
                 self.variants_file(name, parts[1], _parse(files[name], VariantsFile))
             elif parts[2] == "pathway.yaml":
                 self.pathways_file(name, _parse(files[name], PathwaysFile))
+        if "scope.yaml" in files:
+            self.scope_file(_parse(files["scope.yaml"], ScopeFile))
         for case in self.kb.cases:
             self.case(case)
 
@@ -287,6 +290,24 @@ class _Linter:
                     self.add(file, f"{rp}.rrl", f"not an ACR adult RRL: {r.rrl!r}")
                 if r.rationale is not None:
                     self.citations(file, f"{rp}.rationale", r.rationale.citations, "rating rationale")
+
+    def scope_file(self, sf: ScopeFile) -> None:
+        """Scope rules and caveats: criteria, citations, and the placeholders of their texts."""
+        for key, items in (("rules", sf.rules), ("urgent", sf.urgent), ("caveats", sf.caveats)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                path = f"{key}.{i}"
+                if item.id in seen:
+                    self.add("scope.yaml", f"{path}.id", f"duplicate id {item.id!r}")
+                seen.add(item.id)
+                self.criterion("scope.yaml", f"{path}.when", item.when)
+                self.citations("scope.yaml", path, list(getattr(item, "citations", ())), f"scope {key} {item.id!r}",
+                               required=key == "caveats")
+                for j, st in enumerate(getattr(item, "steps", ())):
+                    self.citations("scope.yaml", f"{path}.steps.{j}", list(st.citations), "a scope step")
+                unknown = set(re.findall(r"\{(\w+)\}", getattr(item, "text", ""))) - {"complaint"}
+                if unknown:
+                    self.add("scope.yaml", f"{path}.text", f"unknown placeholder(s) {sorted(unknown)}")
 
     def pathways_file(self, file: str, pf: PathwaysFile) -> None:
         for i, pw in enumerate(pf.pathways):

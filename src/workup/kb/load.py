@@ -36,6 +36,7 @@ from workup.kb.schema import (
     PathwaysFile,
     ProcedureDef,
     ProceduresFile,
+    ScopeFile,
     TopicDef,
     TopicFile,
     VariantDef,
@@ -60,6 +61,7 @@ class KnowledgeBase:
     variant_topic: dict[str, str]  # variant id → topic id
     pathways: dict[str, PathwayDef]
     cases: list[dict[str, Any]] = field(default_factory=list)
+    scope: ScopeFile | None = None  # scope.yaml: what the packs do not cover (tried before any variant)
     files: dict[str, str] = field(default_factory=dict)  # logical name → raw YAML text
     order: tuple[str, ...] = ()  # variant ids in the order they are tried
     variant_pathways: dict[str, tuple[str, ...]] = field(default_factory=dict)  # variant → pathway ids, by priority
@@ -124,6 +126,7 @@ def build(files: dict[str, str]) -> KnowledgeBase:
     crit_f = _parse(c, "criteria.yaml", files["criteria.yaml"], CriteriaFile) if "criteria.yaml" in files else None
     cit_f = _parse(c, "citations.yaml", files["citations.yaml"], CitationsFile) if "citations.yaml" in files else None
     proc_f = _parse(c, "procedures.yaml", files["procedures.yaml"], ProceduresFile) if "procedures.yaml" in files else None
+    scope_f = _parse(c, "scope.yaml", files["scope.yaml"], ScopeFile) if "scope.yaml" in files else None
 
     topics: dict[str, TopicDef] = {}
     variants: dict[str, VariantDef] = {}
@@ -231,6 +234,7 @@ def build(files: dict[str, str]) -> KnowledgeBase:
         variant_topic=variant_topic,
         pathways=pathways,
         cases=cases,
+        scope=scope_f,
         files=files,
         order=order,
         variant_pathways=variant_pathways,

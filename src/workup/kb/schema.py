@@ -351,3 +351,60 @@ class PathwayDef(Strict):
 class PathwaysFile(Strict):
     schema_version: Literal[1]
     pathways: list[PathwayDef]
+
+
+# --------------------------------------------------------------------- scope
+
+
+class ScopeStep(Strict):
+    """A step a scope rule gives even though no variant is rated (exclude an emergency first)."""
+
+    kind: Literal["referral", "labs", "assessment", "escalate"]
+    text: str
+    urgency: Literal["routine", "urgent", "emergent"] | None = None
+    citations: list[str] = Field(min_length=1)
+
+
+class ScopeRule(Strict):
+    """What the packs do not cover: tried in order before any variant.
+
+    The first rule whose ``when`` is true ends the consultation as ``no-criteria-apply`` with
+    ``reason`` (a stable code) and ``text``. ``{complaint}`` in the text is the complaint in the
+    note's own words (the ``other_complaint_text`` fact) or, without it, ``complaint_label``.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    reason: Literal["outside-population", "not-spine", "referred-pain", "not-understood"]
+    when: Criterion
+    text: str
+    complaint_label: str = "the complaint"
+    covered_by: list[str] = Field(default_factory=list)  # ACR topic titles that cover the scenario
+    steps: list[ScopeStep] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+
+
+class Caveat(Strict):
+    """A cited statement added to a rated answer's pitfalls when ``when`` holds (pregnancy …)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    when: Criterion
+    text: str
+    citations: list[str] = Field(min_length=1)
+
+
+class UrgentRule(Strict):
+    """Steps that lead any answer when ``when`` holds: an emergency the routing must not delay
+    (early swelling of the neck after anterior cervical surgery, a new deficit after decompression)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    when: Criterion
+    steps: list[ScopeStep] = Field(min_length=1)
+
+
+class ScopeFile(Strict):
+    """``scope.yaml``: the population and complaints the packs cover, urgent steps and caveats for all."""
+
+    schema_version: Literal[1]
+    rules: list[ScopeRule] = Field(default_factory=list)
+    urgent: list[UrgentRule] = Field(default_factory=list)
+    caveats: list[Caveat] = Field(default_factory=list)

@@ -62,6 +62,7 @@ class OrderAdvice:
     rec: Recommendation | None  # None: a spine study we could not identify exactly
     auc_url: str | None = None  # the guideline applied (pama-rating-auc-applied)
     loinc: dict[str, str] | None = None  # procedure name → LOINC code, for suggested orders
+    page_url: str | None = None  # the clinician page with these facts, where each can be corrected
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def _value(v: Any, unit: str | None = None) -> str:
 
 
 def detail_markdown(advice: OrderAdvice, labels: Labels) -> str:
-    """The basis of the advice: variant matched, facts used and assumed, missing facts, citations."""
+    """The basis of the advice, kept short for the order screen: the rating, the next step first,
+    why, the questions that would change it, and what was assumed as a count with a link to the
+    page where each fact can be corrected (a misreading costs one click, not a wrong order)."""
     rec = advice.rec
     if rec is None:
         return f"**Ordered:** {advice.ordered}\n"
@@ -153,40 +156,45 @@ def detail_markdown(advice: OrderAdvice, labels: Labels) -> str:
     if rec.order is not None and rec.order.note:
         lines.append(f"_{rec.order.note}._")
     lines.append("")
+    if rec.next_steps:
+        s = rec.next_steps[0]
+        urgency = f" ({s.urgency})" if s.urgency else ""
+        ref = f" {s.reference_name}:" if s.reference_name else ""
+        lines.append(f"**Next step{urgency}:**{ref} {s.text} [{', '.join(map(str, s.citations))}]")
+        lines.append("")
     if rec.topic is not None and rec.variant is not None:
         lines.append(
-            f"**Scenario matched:** {rec.topic.publisher} Appropriateness Criteria, {rec.topic.source_title} "
-            f"({rec.topic.version}), variant {rec.variant.source_variant}: {rec.variant.title}"
+            f"**Scenario:** {rec.topic.source_title} ({rec.topic.publisher} {rec.topic.version}), "
+            f"variant {rec.variant.source_variant}: {rec.variant.title}"
         )
         lines.append("")
     lines.append(f"**Why:** {rec.rationale}")
     lines.append("")
-    if rec.procedures:
-        lines += ["| Study | Rating | Category | Radiation |", "|---|---|---|---|"]
-        lines += [_rated_line(p) for p in rec.procedures[:8]]
-        lines.append("")
-    used = [f for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED]
-    if used:
-        lines.append("**Facts used**")
-        lines += [f"- {labels.facts.get(f.id, f.id)}: {_value(f.value, labels.units.get(f.id))} ({f.origin.value})"
-                  for f in used]
-        lines.append("")
-    if rec.assumptions:
-        lines.append("**Assumed because not mentioned**")
-        lines += [f"- {a.text}" for a in rec.assumptions]
+    better = [p for p in (rec.order.alternatives if rec.order else ()) if p.category is Category.USUALLY_APPROPRIATE][:3]
+    if better:
+        lines.append("**Usually appropriate instead:** " + "; ".join(f"{p.name} ({p.rating}/9, {p.rrl.level})" for p in better))
         lines.append("")
     if rec.missing_facts:
-        lines.append("**Still unknown, and would change the answer**")
+        lines.append("**Would change the answer**")
         lines += [f"- {m.question}" for m in rec.missing_facts]
         lines.append("")
+    n = len(rec.assumptions)
+    used = sum(1 for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED)
+    basis = f"Based on {used} fact{'s' if used != 1 else ''} from the record"
+    if n:
+        basis += f" and {n} assumed because not mentioned (red flags taken as absent)"
+    basis += "."
+    if advice.page_url:
+        basis += f" [Review or correct them]({advice.page_url})."
+    lines.append(basis)
     if rec.payer_notes:
-        lines.append("**Payer rules (not ACR ratings)**")
-        lines += [f"- {t} [{', '.join(map(str, c))}]" for t, c in rec.payer_notes]
         lines.append("")
+        lines.append(f"_Payer rules apply ({len(rec.payer_notes)}); they are not part of the ACR rating._")
     if rec.citations:
-        lines.append("**References**")
-        lines += [f"{c.n}. {c.text}" + (f" <{c.url}>" if c.url else "") for c in rec.citations]
         lines.append("")
+        lines.append("Sources: " + "; ".join(f"[{c.n}] {c.text}" for c in rec.citations[:3])
+                     + (f" (+{len(rec.citations) - 3} more)" if len(rec.citations) > 3 else ""))
+    lines.append("")
     lines.append(f"_Content version {rec.content_version}; consultation date {rec.as_of.isoformat()}._")
     return "\n".join(lines).strip() + "\n"
 
@@ -253,6 +261,9 @@ def order_card(
         n = len(rec.missing_facts)
         card["summary"] = _clip(f"Not rated yet: {n} question{'s' if n != 1 else ''} decide whether {advice.ordered} is appropriate")
         card["indicator"] = "info"
+    elif rec.status is Status.NO_CRITERIA_APPLY and rec.reason is not None and rec.reason.code != "no-variant":
+        card["summary"] = _clip(f"{advice.ordered} is not rated: {rec.reason.text.split(' — ')[-1].split(';')[0]}")
+        card["indicator"] = "warning" if any(s.urgency in ("urgent", "emergent") for s in rec.next_steps) else "info"
     elif rec.status is Status.NO_CRITERIA_APPLY:
         card["summary"] = _clip(f"No packed ACR scenario fits this patient; {advice.ordered} is not rated")
         card["indicator"] = "info"
@@ -270,8 +281,13 @@ def order_card(
         card["selectionBehavior"] = "at-most-one"
     if code is not None:
         card["overrideReasons"] = [{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS]
+    links = []
+    if advice.page_url and advice.page_url.startswith(("https://", "http://")):
+        links.append({"label": "Review or correct the facts (workup page)", "url": advice.page_url, "type": "absolute"})
     if advice.auc_url:
-        card["links"] = [{"label": "ACR Appropriateness Criteria (source)", "url": advice.auc_url, "type": "absolute"}]
+        links.append({"label": "ACR Appropriateness Criteria (source)", "url": advice.auc_url, "type": "absolute"})
+    if links:
+        card["links"] = links
     return card
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workup.render.text import _STATUS_WORD, _value_text, assumption_groups, understood_items
+from workup.render.text import _REASON_HEAD, _STATUS_WORD, _value_text, assumption_groups, understood_items
 from workup.types import Recommendation, Status
 
 
@@ -45,11 +45,17 @@ def render_markdown(rec: Recommendation, reading: Any = None, *, include_unrated
     else:
         w("## No criteria apply")
         w("")
-        w("No loaded guideline scenario fits these facts.")
+        if rec.reason is not None and rec.reason.code != "no-variant":
+            w(f"Outside the packs: {_REASON_HEAD.get(rec.reason.code, rec.reason.code)} (`{rec.reason.code}`).")
+        else:
+            w("No loaded guideline scenario fits these facts.")
     w("")
     w("### Why")
     w("")
     w(rec.rationale)
+    if rec.reason is not None and rec.reason.covered_by:
+        w("")
+        w("Covered by the ACR topic" + ("s " if len(rec.reason.covered_by) > 1 else " ") + "; ".join(rec.reason.covered_by) + ".")
     items = understood_items(reading) if reading is not None else []
     if items:
         w("")

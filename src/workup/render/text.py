@@ -49,6 +49,14 @@ _GROUPS = {
 }
 
 
+_REASON_HEAD = {
+    "outside-population": "the patient is outside the population the packs cover",
+    "not-spine": "not a spine presentation",
+    "referred-pain": "pain referred from outside the spine",
+    "not-understood": "no clinical complaint recognised",
+}
+
+
 def understood_items(reading: Any) -> list[dict]:
     """The reading's items for display with the matched words; each (fact, value, status) once, first mention kept."""
     out: list[dict] = []
@@ -75,12 +83,17 @@ def _value_text(value: Any) -> str:
     return f" = {value}"
 
 
+def assumption_head(a) -> str:
+    """The heading an assumption is listed under ("Red flags", "Presentation" …)."""
+    key = "red-flag" if a.group.startswith("red-flag") else a.group
+    return _GROUPS.get(key, key.replace("-", " ").capitalize() or "Other")
+
+
 def assumption_groups(assumptions) -> list[tuple[str, list[str]]]:
     """Group assumptions for display: [(heading, [short label, ...])], in first-seen order."""
     out: dict[str, list[str]] = {}
     for a in assumptions:
-        key = "red-flag" if a.group.startswith("red-flag") else a.group
-        head = _GROUPS.get(key, key.replace("-", " ").capitalize() or "Other")
+        head = assumption_head(a)
         label = a.label or a.fact
         out.setdefault(head, []).append(label if a.value is False else f"{label} (assumed yes)")
     return list(out.items())
@@ -104,12 +117,17 @@ def render_text(rec: Recommendation, reading: Any = None, *, width: int | None =
         p(Text(rec.variant.title))
     elif rec.status is Status.NEEDS_INFORMATION:
         p(Text("Needs information — no rating until the questions below are answered", style="bold"))
+    elif rec.reason is not None and rec.reason.code != "no-variant":
+        p(Text(f"No criteria apply — {_REASON_HEAD.get(rec.reason.code, rec.reason.code)}", style="bold"))
     else:
         p(Text("No criteria apply — no loaded guideline scenario fits these facts", style="bold"))
     p(Text(f"status {rec.status.value} · as of {rec.as_of.isoformat()} · content {rec.content_version}", style="dim"))
     p()
     p(Text("Why", style="bold underline"))
     p(Text(rec.rationale))
+    if rec.reason is not None and rec.reason.covered_by:
+        p(Text("Covered by the ACR topic" + ("s " if len(rec.reason.covered_by) > 1 else " ")
+               + "; ".join(rec.reason.covered_by) + "."))
     if reading is not None:
         items = understood_items(reading)
         if items:

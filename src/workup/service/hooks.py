@@ -159,9 +159,13 @@ def patient_facts(
 
 def advise(
     kb: KnowledgeBase, hook: str, context: dict[str, Any], prefetch: dict[str, Any] | None, as_of: date,
-    *, require_patient: bool = True,
+    *, require_patient: bool = True, page_base: str | None = None,
 ) -> list[tuple[DraftOrder, OrderAdvice]]:
-    """Advice for each focused draft order that is spine imaging (others get no card)."""
+    """Advice for each focused draft order that is spine imaging (others get no card).
+
+    ``page_base`` (the service's public base URL) gives each card a link to the clinician page
+    with the facts used, where a misread or assumed fact is corrected in one click.
+    """
     focused, _all = draft_requests(context, hook)
     loinc = loinc_index(kb)
     names = {p.reference_name: p.loinc for p in kb.procedures.values() if p.loinc}
@@ -179,5 +183,17 @@ def advise(
             topic = kb.topics[rec.topic.id]
             c = kb.citations.get(topic.source.citation)
             auc = c.url if c is not None and c.url else None
-        out.append((order, OrderAdvice(req, order.label, rec, auc, names)))
+        out.append((order, OrderAdvice(req, order.label, rec, auc, names, _page_link(page_base, rec, as_of))))
     return out
+
+
+def _page_link(base: str | None, rec: Any, as_of: date) -> str | None:
+    """The clinician page for these facts (given and derived, not assumed), or None without a base URL."""
+    if not base:
+        return None
+    from workup.service.web import page_url, url_value
+    from workup.types import FactOrigin
+
+    raw = {f.id: url_value(f.value) for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED}
+    return base.rstrip("/") + page_url(None, raw, as_of.isoformat())
+

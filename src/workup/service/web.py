@@ -81,12 +81,13 @@ def format_value(value: Any, unit: str | None = None) -> str:
     return str(value)
 
 
-def _url_value(value: Any) -> str:
+def url_value(value: Any) -> str:
+    """A fact value as the page's address writes it (true/false, whole numbers, ISO dates)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def page_url(text: str | None, facts: dict[str, str], as_of: str | None) -> str:
@@ -176,10 +177,27 @@ def _snippet(sentence: str, phrase: str) -> tuple[str, str, str]:
     return before, words, after
 
 
-def _understood(kb, reading: Any) -> list[dict[str, Any]]:
-    """Rows for "what was understood": one per fact, value and status, with the words behind it."""
+def _corrections(kb, fid: str, value: Any, text, raw, as_of) -> list[tuple[str, str]]:
+    """Links that correct one fact as read: the other answer of a yes/no fact, the other values of a
+    choice. Each is the page's own address with the corrected fact, so it works without JavaScript."""
+    fd = kb.facts.get(fid)
+    if fd is None:
+        return []
+    if fd.type == "bool" and isinstance(value, bool):
+        flip = "false" if value else "true"
+        return [("not so" if value else "yes, present", page_url(text, {**raw, fid: flip}, as_of))]
+    if fd.type == "enum":
+        return [(v, page_url(text, {**raw, fid: v}, as_of)) for v in fd.values or [] if v != value]
+    return []
+
+
+def _understood(kb, reading: Any, text=None, raw=None, as_of=None) -> list[dict[str, Any]]:
+    """Rows for "what was understood": one per fact, value and status, with the words behind it,
+    and the links that correct it (``fix``)."""
     if reading is None:
         return []
+    raw = raw or {}
+    facts = reading.facts
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for item in reading.to_list():
         fid = item.get("fact") or item.get("id") or ""
@@ -194,6 +212,8 @@ def _understood(kb, reading: Any) -> list[dict[str, Any]]:
         value = format_value(item.get("value"), fd.unit if fd else None)
         row = rows.setdefault((fid, value, status), {
             "fact": fid, "label": fd.label if fd else fid, "value": value, "status": status, "mentions": [],
+            "fix": [] if fid in raw or fid not in facts or facts[fid].value != item.get("value")
+            else _corrections(kb, fid, item.get("value"), text, raw, as_of),
         })
         mention = _snippet(ev, str(item.get("phrase") or ""))
         if mention not in row["mentions"]:
@@ -288,7 +308,7 @@ def _pathway(kb, rec, text, raw, values, as_of_raw, run) -> dict[str, Any]:
         ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
         ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
         for w in offers(kb, rec, values, run):
-            facts = {**raw, **{f: _url_value(v) for f, v in w.facts}}
+            facts = {**raw, **{f: url_value(v) for f, v in w.facts}}
             ctx["whatifs"].append({
                 "label": w.label,
                 "node": w.node,
@@ -346,7 +366,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
     doc = to_document(rec, include_trace=True)
     ctx["doc"] = doc
     ctx["recommendation"] = rec
-    ctx["understood"] = _understood(kb, reading if text_for_runs else None)
+    ctx["understood"] = _understood(kb, reading if text_for_runs else None, text, raw, as_of_raw)
     ctx["procedures"] = sorted(
         [{**p, "category_label": Category(p["category"]).label} for p in doc["procedures"]],
         key=lambda p: (CATEGORY_ORDER.index(Category(p["category"])), -p["rating"]),
@@ -356,6 +376,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
     from workup.render.text import assumption_groups
 
     ctx["assumption_groups"] = assumption_groups(rec.assumptions)
+    ctx["assumed"] = _assumed(kb, rec.assumptions, text, raw, as_of_raw)
     ctx["applied"] = [
         {"label": kb.facts[k].label, "value": format_value(values[k], kb.facts[k].unit),
          "remove": page_url(text, {kk: vv for kk, vv in raw.items() if kk != k}, as_of_raw)}
@@ -365,6 +386,21 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
     ctx.update(_pathway(kb, rec, text, raw, values, as_of_raw,
                         lambda o: _run(kb, reading if text_for_runs else None, o, as_of)))
     return 200, ctx
+
+
+def _assumed(kb, assumptions, text, raw, as_of) -> list[tuple[str, list[dict[str, str]]]]:
+    """The assumptions grouped for the page, each with the link that says the opposite."""
+    from workup.render.text import assumption_groups, assumption_head
+
+    out = []
+    for head, labels in assumption_groups(assumptions):
+        items = []
+        for a, label in zip([a for a in assumptions if assumption_head(a) == head], labels):
+            flip = "false" if a.value is True else "true"
+            items.append({"label": label, "fact": a.fact, "url": page_url(text, {**raw, a.fact: flip}, as_of),
+                          "action": "not so" if a.value is True else "present"})
+        out.append((head, items))
+    return out
 
 
 def _structured(kb, raw: dict[str, str]) -> list[dict[str, Any]]:

@@ -1,0 +1,70 @@
+"""What a note is about, from its mentions: the scope facts the engine's scope rules read.
+
+Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what).
+
+- ``referred_pain_source``: the first referred-pain pattern whose concepts are all present
+  (affirmed or suspected), e.g. chest pain with sweating → cardiac;
+- ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
+  and its words;
+- ``spine_complaint``: true when a spine rule is affirmed or suspected; false when another
+  system's complaint is and no spine rule is, or when nothing in the note touches the spine at all
+  (not even a negated "no neck pain" or an old operation); unknown otherwise;
+- ``complaint_understood``: whether the note holds any clinical mention at all.
+
+Family, hypothetical, negated and historical mentions never count: "her mother had a heart
+attack" is not cardiac pain, "PMH: renal colic" is not colic now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from workup.intake.lexicon import ScopeCues
+from workup.types import Assertion, FactValue
+
+_PRESENT = (Assertion.AFFIRMED, Assertion.POSSIBLE)
+_ABOUT_PATIENT = (Assertion.AFFIRMED, Assertion.POSSIBLE, Assertion.NEGATED, Assertion.HISTORICAL)
+
+
+class _Mention(Protocol):
+    rule: str
+    phrase: str
+    status: Assertion
+
+
+def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str, FactValue, _Mention | None]]:
+    """The scope facts the mentions give, each with the mention it came from (None: the whole note)."""
+    mentions = list(mentions)
+    present: dict[str, _Mention] = {}
+    for m in mentions:
+        if m.status in _PRESENT and m.rule not in present:
+            present[m.rule] = m
+    # an operation is told as history ("s/p ACDF"): for spine_with, historical mentions count too
+    told = set(present) | {m.rule for m in mentions if m.status is Assertion.HISTORICAL}
+    out: list[tuple[str, FactValue, _Mention | None]] = []
+    for source, groups in cues.referred:
+        hit = next((g for g in groups if all(n in present for n in g)), None)
+        if hit is not None:
+            first = min((present[n] for n in hit), key=lambda m: mentions.index(m))
+            out.append(("referred_pain_source", source, first))
+            break
+    other = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.complaints), None)
+    spine = any(n in present for n in cues.spine)
+    if other is not None:
+        system = cues.complaints[other.rule]
+        spine = spine or any(n in told for n in cues.spine_with.get(system, ()))
+        out.append(("other_complaint", system, other))
+        out.append(("other_complaint_text", other.phrase, other))
+    understood = any(m.rule not in cues.not_clinical for m in mentions)
+    if spine:
+        first = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.spine), other)
+        out.append(("spine_complaint", True, first))
+    elif other is not None:
+        out.append(("spine_complaint", False, other))
+    elif understood and not any(m.rule in cues.plausible and m.status in _ABOUT_PATIENT for m in mentions):
+        # nothing in the note touches the spine, even negated ("no neck pain" in a trauma note does):
+        # not a spine presentation, and no spine questions are asked
+        out.append(("spine_complaint", False, None))
+    out.append(("complaint_understood", understood, None))
+    return out
