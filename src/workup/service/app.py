@@ -157,6 +157,8 @@ def create_app(
         clock=clock or (lambda: datetime.now(timezone.utc)),
         new_id=new_id or new_uuid,
     )
+    if not settings.dev_insecure:
+        app.state.workup.verifier.prefetch()  # keys fetched in the background, never on a request
 
     @app.exception_handler(WorkupError)
     async def _workup_error(_request: Request, exc: WorkupError) -> JSONResponse:
