@@ -48,6 +48,7 @@ class ConceptsFile(_Strict):
     negated_span: Regex
     negation: Regex
     note_age: Regex
+    note_sex: Regex
     note_age_months: Regex
     age_min: Regex
     age_max: Regex
@@ -68,6 +69,7 @@ class Lexicon:
     negated_span: re.Pattern[str]
     negation: re.Pattern[str]
     note_age: re.Pattern[str]
+    note_sex: re.Pattern[str]
     note_age_months: re.Pattern[str]
     age_min: re.Pattern[str]
     age_max: re.Pattern[str]
@@ -102,7 +104,8 @@ def lexicon() -> Lexicon:
         synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
         population={k: re.compile(p, i) for k, p in f.population.items()},
         negated_span=re.compile(f.negated_span, i), negation=re.compile(f.negation, i),
-        note_age=re.compile(f.note_age, i), note_age_months=re.compile(f.note_age_months, i),
+        note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
+        note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
@@ -163,6 +166,13 @@ def _years(number: str, unit: str | None) -> float:
     return float(number) / _PER_YEAR.get((unit or "y")[0].lower(), 1.0)
 
 
+def _first_age(m: re.Match[str]) -> float:
+    """The age of a bound whose alternatives each hold (number, unit) as consecutive groups."""
+    g = m.groups()
+    k = next(j for j in range(0, len(g), 2) if g[j] is not None)
+    return _years(g[k], g[k + 1])
+
+
 def affirmed(text: str) -> str:
     """A note without its negated stretches, for the words it says are present."""
     return lexicon().negated_span.sub(" ", text)
@@ -180,12 +190,15 @@ def read(text: str, *, note: bool) -> Reading:
         m = lex.note_age.search(t)
         mm = lex.note_age_months.search(t)
         if m is not None:
-            lo = hi = float(m.group(1))
+            lo = hi = float(next(g for g in m.groups() if g is not None))
         elif mm is not None:
             lo = hi = _years(mm.group(1), mm.group(2))
         if lo is not None:
             pop["child"] = lo < 18 if pop["child"] is None else pop["child"]
             pop["adult"] = lo >= 18 if pop["adult"] is None else pop["adult"]
+        sx = lex.note_sex.search(t)
+        if sx is not None:  # "58M" says the sex outright, over pronouns that may be a relative's
+            pop["male"], pop["female"] = sx.group(1).lower() == "m", sx.group(1).lower() == "f"
         if pop["male"] is True and pop["female"] is not True:
             pop["female"] = False
         if pop["female"] is True and pop["male"] is not True:
@@ -197,10 +210,10 @@ def read(text: str, *, note: bool) -> Reading:
         else:
             m = lex.age_min.search(t)
             if m is not None:
-                lo = _years(m.group(1), m.group(2)) if m.group(1) else _years(m.group(3), m.group(4))
+                lo = _first_age(m)
             x = lex.age_max.search(t)
             if x is not None:
-                hi = _years(x.group(1), x.group(2))
+                hi = _first_age(x)
     return Reading(
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
