@@ -128,3 +128,42 @@ def test_consult_routes_only_when_the_curated_packs_say_no_criteria_apply(pack):
         assert routed.topic is not None and routed.topic.title == "Sore Elbow After a Fall"
     else:  # the curated packs answered: nothing changes
         assert to_document(routed) == to_document(plain)
+
+
+@pytest.mark.parametrize("note, age, female", [
+    ("42F c/o worst headache of life", 42.0, True),
+    ("26M twisted R knee playing soccer", 26.0, False),
+    ("HPI: 63 yo M with new daily headaches", 63.0, False),
+    ("aged 70, a retired man", 70.0, False),
+    ("Fever 101F, 7 yo boy", 7.0, False),
+])
+def test_a_notes_age_and_sex_are_read_from_clinicians_shorthand(note, age, female):
+    r = read(note, note=True)
+    assert r.age_min == age and r.female is female and r.child is (age < 18)
+
+
+def test_an_adult_read_from_shorthand_is_never_in_a_child_only_variant():
+    child_only = read("Child. Primary headache. Initial imaging.", note=False)
+    assert population_gate(child_only, read("42F c/o worst headache of life", note=True)) is False
+
+
+def test_a_duration_is_not_an_age_bound():
+    v = read("Adult or child 5 years of age or older. Pain for more than 1 week but less than 3 weeks.", note=False)
+    assert v.age_min == 5.0 and v.age_max is None
+    assert read("Child under age 2. Initial imaging.", note=False).age_max == 2.0
+
+
+@pytest.mark.parametrize("note, onset", [
+    ("FOOSH 10 days ago, snuffbox tenderness", "acute"),
+    ("twisted R knee playing soccer", "acute"),
+    ("cough for the past 3 months", "chronic"),
+    ("a 6-year history of headaches", "chronic"),
+])
+def test_onset_is_read_from_how_long_ago_it_began(note, onset):
+    assert dict(read(note, note=True).described)["onset"] == frozenset({onset})
+
+
+@pytest.mark.parametrize("note", ["Knee XR at the time: no fracture", "scaphoid series x4 views negative",
+                                  "RUQ US this morning: gallbladder sludge"])
+def test_a_result_stated_in_the_note_makes_the_next_study(note):
+    assert "next" in read(note, note=True).phases

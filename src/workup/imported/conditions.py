@@ -46,6 +46,7 @@ class ConceptsFile(_Strict):
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
     negated_span: Regex
+    variant_negated_span: Regex
     negation: Regex
     note_age: Regex
     note_sex: Regex
@@ -67,6 +68,7 @@ class Lexicon:
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
     population: dict[str, re.Pattern[str]]
     negated_span: re.Pattern[str]
+    variant_negated_span: re.Pattern[str]
     negation: re.Pattern[str]
     note_age: re.Pattern[str]
     note_sex: re.Pattern[str]
@@ -103,7 +105,8 @@ def lexicon() -> Lexicon:
     return Lexicon(
         synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
         population={k: re.compile(p, i) for k, p in f.population.items()},
-        negated_span=re.compile(f.negated_span, i), negation=re.compile(f.negation, i),
+        negated_span=re.compile(f.negated_span, i), variant_negated_span=re.compile(f.variant_negated_span, i),
+        negation=re.compile(f.negation, i),
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
@@ -173,9 +176,10 @@ def _first_age(m: re.Match[str]) -> float:
     return _years(g[k], g[k + 1])
 
 
-def affirmed(text: str) -> str:
-    """A note without its negated stretches, for the words it says are present."""
-    return lexicon().negated_span.sub(" ", text)
+def affirmed(text: str, *, variant: bool = False) -> str:
+    """A note (or a variant's wording) without its negated stretches, for the words it says are present."""
+    lex = lexicon()
+    return (lex.variant_negated_span if variant else lex.negated_span).sub(" ", text)
 
 
 def read(text: str, *, note: bool) -> Reading:

@@ -27,13 +27,14 @@ from workup.imported.table import topic_key
 __all__ = ["Compiled", "Route", "Router", "router"]
 
 MIN_OVERLAP = 2  # a topic is considered only when its best variant shares this many words with the note
-TOPIC_MARGIN = 0.7  # a second topic scoring this share of the first makes the topic undecided
+TOPIC_MARGIN = 0.6  # a second topic scoring this share of the first makes the topic undecided
 TITLE_COVER = 0.6  # to be rated, the note must say this share of its topic's title words
 CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children over the general one
 TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + the share of its title the note says)
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 MAX_CANDIDATES = 6
+RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
 
 QUESTIONS = {
     "population": "Is the patient a child or an adult, and how old? Is the patient pregnant?",
@@ -99,7 +100,9 @@ class Router:
         self.index.index(corpus, show_progress=False)
         words: dict[str, dict[int, set[str]]] = {}
         for c in self.compiled:
-            words.setdefault(c.topic.id, {})[c.variant.number] = set(tokens(c.variant.text, c.reading.terms))
+            # a variant is told apart by what it says is present, not by what it excludes
+            said_v = affirmed(c.variant.text, variant=True)
+            words.setdefault(c.topic.id, {})[c.variant.number] = set(tokens(said_v, read(said_v, note=False).terms))
         groups: dict[str, dict[int, dict[str, frozenset[str]]]] = {}
         for c in self.compiled:
             groups.setdefault(c.topic.id, {})[c.variant.number] = dict(c.reading.described)
@@ -232,7 +235,7 @@ class Router:
         hits = sorted(((len(distinct[c.variant.number] & said), s, c, st) for s, c, st in kept),
                       key=lambda x: (-x[0], -x[1], x[2].variant.number))
         h1, s1 = hits[0][0], hits[0][1]
-        ahead = len(hits) == 1 or (h1 > hits[1][0] and h1 > 0)
+        ahead = len(hits) == 1 or (h1 >= hits[1][0] + RATE_LEAD and h1 > 0)
         first = hits[0]
         if ahead and all(v is not None for v in first[3].values()):
             return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
