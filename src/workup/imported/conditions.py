@@ -59,6 +59,7 @@ class ConceptsFile(_Strict):
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
+    spellings: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,15 @@ class Lexicon:
     risk: tuple[tuple[str, re.Pattern[str]], ...]
     exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
+    spellings: re.Pattern[str] | None = None
+    spelled: dict[str, str] | None = None
+
+    def respell(self, text: str) -> str:
+        """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
+        if self.spellings is None or self.spelled is None:
+            return text
+        spelled = self.spelled
+        return self.spellings.sub(lambda m: spelled[m.group(0).lower()], text)
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +123,9 @@ def lexicon() -> Lexicon:
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
+        spellings=re.compile("|".join(re.escape(k) for k in sorted(f.spellings, key=len, reverse=True)), i)
+        if f.spellings else None,
+        spelled={k.lower(): v for k, v in f.spellings.items()},
     )
 
 
@@ -145,7 +158,7 @@ def _stem(w: str) -> str:
 def tokens(text: str, terms: tuple[str, ...] = ()) -> list[str]:
     """Index tokens of a text and its added clinical terms: lower-case words, stop words out, light stemming."""
     lex = lexicon()
-    words = re.findall(r"[a-z0-9]+", (text + " " + " ".join(terms)).lower())
+    words = re.findall(r"[a-z0-9]+", lex.respell((text + " " + " ".join(terms)).lower()))
     return [_stem(w) for w in words if w not in lex.stopwords and len(w) > 1]
 
 
@@ -185,7 +198,7 @@ def affirmed(text: str, *, variant: bool = False) -> str:
 def read(text: str, *, note: bool) -> Reading:
     """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
     lex = lexicon()
-    t = " ".join(text.split())
+    t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
     terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}

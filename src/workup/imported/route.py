@@ -96,6 +96,7 @@ class Router:
         self.words = {c.variant.id: frozenset(doc) for c, doc in zip(self.compiled, corpus)}
         self.title_words = {t.id: frozenset(tokens(t.title)) for t in pack.topics.values()}
         self.title_readings = {t.id: read(t.title, note=False) for t in pack.topics.values()}
+        self.speaks_of_children = frozenset(c.topic.id for c in self.compiled if c.reading.child is True)
         self.index = bm25s.BM25()
         self.index.index(corpus, show_progress=False)
         words: dict[str, dict[int, set[str]]] = {}
@@ -143,6 +144,8 @@ class Router:
             f *= TITLE_PHASE_PENALTY
         if title.child is True and note.child is None:
             f *= UNSAID_CHILD_PENALTY
+        if note.child is True and title.child is not True and tid not in self.speaks_of_children:
+            f *= UNSAID_CHILD_PENALTY  # a child's note, a topic that never names children
         return f
 
     def route(self, text: str) -> Route:
