@@ -34,6 +34,7 @@ TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + t
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 MAX_CANDIDATES = 6
+AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
 RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
 
 QUESTIONS = {
@@ -238,7 +239,9 @@ class Router:
         hits = sorted(((len(distinct[c.variant.number] & said), s, c, st) for s, c, st in kept),
                       key=lambda x: (-x[0], -x[1], x[2].variant.number))
         h1, s1 = hits[0][0], hits[0][1]
-        ahead = len(hits) == 1 or (h1 >= hits[1][0] + RATE_LEAD and h1 > 0)
+        # ahead by RATE_LEAD telling words, or by one when the lexical score agrees
+        ahead = len(hits) == 1 or h1 > 0 and (h1 >= hits[1][0] + RATE_LEAD
+                                              or AGREE and h1 > hits[1][0] and s1 > max(x[1] for x in hits[1:]))
         first = hits[0]
         if ahead and all(v is not None for v in first[3].values()):
             return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
