@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import date
@@ -23,6 +24,11 @@ from workup.imported.commands import drift as _kb_drift, import_app as _import_a
 kb_app.add_typer(_import_app, name="import")
 kb_app.command("imported")(_kb_imported)
 kb_app.command("drift")(_kb_drift)
+
+from workup.audit.commands import audit_app as _audit_app, demo_app as _demo_app  # noqa: E402
+
+app.add_typer(_audit_app, name="audit")
+app.add_typer(_demo_app, name="demo")
 
 _FORMATS = ("text", "json", "markdown", "jsonl")
 
@@ -81,7 +87,7 @@ def recommend(
     text_file: Optional[str] = typer.Option(None, "--text-file", help="Read the scenario text from a file ('-' for standard input)."),
     order: Optional[str] = typer.Option(None, "--order", help="An ordered procedure to rate, e.g. 'MRI Cervical Spine Without IV Contrast'."),
     fmt: str = typer.Option("text", "--format", help="text | json | markdown | jsonl (jsonl with --input)."),
-    input_: Optional[Path] = typer.Option(None, "--input", help="Batch mode: a JSONL file, one {id, facts|text} per line."),
+    input_: Optional[Path] = typer.Option(None, "--input", help="Batch mode: a JSONL file ('-' for standard input), one {id, facts|text} per line."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Consultation date (YYYY-MM-DD); default today."),
     pack: Optional[Path] = typer.Option(None, "--pack", help="Use an external knowledge pack directory."),
     width: Optional[int] = typer.Option(None, "--width", help="Text width (default: terminal)."),
@@ -178,13 +184,14 @@ def _batch(path: Path, kb, day: date, order: str | None, fmt: str) -> None:
     if fmt != "jsonl":
         raise IntakeError("batch mode (--input) writes --format jsonl", code="IN217")
     try:
-        handle = path.open("rb")
+        # '-' reads the batch from standard input, as --text-file - does
+        handle = contextlib.nullcontext(sys.stdin.buffer) if str(path) == "-" else path.open("rb")
     except OSError as e:
         raise IntakeError(f"cannot read {path}: {e.strerror}", code="IN215") from None
     err = Console(stderr=True, highlight=False)
     n = bad = 0
-    with handle:
-        for lineno, raw in enumerate(handle, 1):
+    with handle as lines:
+        for lineno, raw in enumerate(lines, 1):
             if not raw.strip():
                 continue
             n += 1
@@ -350,10 +357,23 @@ def audit_log_export(
         _fail(e, "text")
 
 
+def _check_arguments(args: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python holds its bad bytes as lone surrogates)."""
+    for n, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise IntakeError(f"argument {n} is not UTF-8 text", code="IN250") from None
+
+
 def main() -> None:
     """Console entry point: coded errors only, never a traceback."""
     try:
+        _check_arguments(sys.argv[1:])
         app()
+    except IntakeError as e:
+        Console(stderr=True, highlight=False).print(f"[bold red]error[/] {e}", markup=True)
+        raise SystemExit(2) from None
     except SystemExit:
         raise
     except KeyboardInterrupt:

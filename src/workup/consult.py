@@ -66,13 +66,15 @@ def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
 
 
 def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True,
-                    imported=None) -> Consultation:
+                    imported=None, base: Facts | None = None, reader=None) -> Consultation:
     """Turn one input object into a recommendation.
 
     The object holds ``facts`` (an object), ``text`` (a string) and/or ``fhir`` (a Bundle),
     with optional ``order`` (a procedure name) and ``as_of``. Explicit facts win over facts
-    read from text, which win over facts read from FHIR. With ``strict=False`` (batch files,
-    whose lines often carry their own metadata) other top-level fields are ignored.
+    read from text, which win over facts read from FHIR, which win over ``base`` (e.g. facts
+    from ICD-10-CM reason codes). With ``strict=False`` (batch files, whose lines often carry
+    their own metadata) other top-level fields are ignored. ``reader(text, kb, as_of)``, when
+    given, replaces :func:`read_text` (the population audit passes a memoised one).
 
     Raises:
         IntakeError: the input cannot be read.
@@ -89,13 +91,14 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         raise IntakeError("input needs 'facts' (an object), 'text' (a string) or 'fhir' (a Bundle)", code="IN205")
     if payload.get("as_of") is not None:
         as_of = parse_as_of(payload["as_of"])
-    facts = Facts()
+    facts = base if base is not None else Facts()
     bundle_orders: list[str] = []
     if payload.get("fhir") is not None:
-        facts, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
+        bundle, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
+        facts = bundle.merged_over(facts)
     reading = None
     if "text" in payload:
-        reading = read_text(payload["text"], kb, as_of)
+        reading = (reader or read_text)(payload["text"], kb, as_of)
         facts = reading.facts.merged_over(facts)
     facts = parse_facts(payload.get("facts", {}), kb).merged_over(facts)
     order = payload.get("order", order)

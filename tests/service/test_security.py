@@ -205,6 +205,7 @@ def test_keys_from_a_jwks_url_are_fetched_and_cached(make_client):
     try:
         url = f"http://127.0.0.1:{server.server_port}/jwks.json"
         c = make_client(dev_insecure=False, jwt_issuers={ISS: {"jwks_url": url}})
+        assert c.app.state.workup.verifier.keysets.wait_idle()  # fetched at start-up, in the background
         assert call(c, token()).status_code == 200
         assert call(c, token()).status_code == 200
         assert hits == ["/jwks.json"]  # cached after the first fetch

@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from workup.audit.outage import OutageLog, is_disk_full, unavailable
 from workup.audit.record import CONSULTATION_FIELDS, FEEDBACK_FIELDS
 from workup.errors import ServiceError
 
@@ -183,8 +184,11 @@ class GroupWriter:
     wake-up per event loop and batch to release the waiting requests.
     """
 
-    def __init__(self, engine: Engine, max_batch: int = 256, lock: FileLock | None = None) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, lock: FileLock | None = None, where: str = "the audit database") -> None:
         self.engine = engine
+        self.where = where
+        self.outage = OutageLog()
+        self._failing = False
         self.max_batch = max_batch
         self.lock = lock if lock is not None else contextlib.nullcontext()
         self.multirow = engine.dialect.name == "sqlite"
@@ -247,8 +251,14 @@ class GroupWriter:
                         if item.fn is not None:
                             item.result = item.fn(conn)
             except BaseException as e:  # the whole batch was rolled back: none of it is acknowledged
+                if is_disk_full(e):
+                    e = self._disk_full()
                 for item in batch:
                     item.error = e
+            else:
+                if self._failing:
+                    self._failing = False
+                    self.outage.recovered(f"the audit log ({self.where}) is written again")
             waiting: dict[Any, list[_Pending]] = {}
             for item in batch:
                 if item.done is not None:
@@ -260,6 +270,15 @@ class GroupWriter:
                     loop.call_soon_threadsafe(_settle, items)
                 except RuntimeError:  # that event loop is closed: nobody is waiting any more
                     pass
+
+    def _disk_full(self) -> BaseException:
+        # Drop pooled connections: one that failed mid-write may keep failing after space returns.
+        self._failing = True
+        with contextlib.suppress(Exception):
+            self.engine.dispose()
+        err = unavailable(self.where)
+        self.outage.failed(f"audit log write refused: {err}")
+        return err
 
     def close(self) -> None:
         self.queue.put(None)
@@ -318,7 +337,8 @@ class AuditStore:
         self._lock: FileLock | None = None
         if self.is_sqlite and self._sqlite_path() is not None and os.name == "posix":
             self._lock = FileLock(Path(str(self._sqlite_path()) + ".writelock"))
-        self._writer = GroupWriter(self.engine, lock=self._lock)
+        where = str(self._sqlite_path()) if self.is_sqlite else "the audit database"
+        self._writer = GroupWriter(self.engine, lock=self._lock, where=where)
         self._replay_inserts = 0
 
     def _sqlite_path(self) -> Path | None:

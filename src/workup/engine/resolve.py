@@ -17,6 +17,7 @@ from workup.engine.criteria import (
     compiled,
     kept,
 )
+from workup.errors import EvaluationError
 from workup.kb.load import KnowledgeBase
 from workup.types import Assumption, Evidence, Fact, FactOrigin, Facts, TraceEntry
 
@@ -42,6 +43,11 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
     surgery_date = items.get("surgery_date")
     if surgery_date is not None and "days_since_surgery" not in items and isinstance(surgery_date.value, date):
         days = (as_of - surgery_date.value).days
+        if days < 0:
+            raise EvaluationError(
+                f"surgery_date {surgery_date.value.isoformat()} is after the consultation date {as_of.isoformat()}",
+                code="EV304",
+            )
         items["days_since_surgery"] = Fact(
             "days_since_surgery",
             float(days),

@@ -266,6 +266,12 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             if not any(least < limit <= most for limit in limits):
                 col.add("symptom_duration_days", least, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
         unread_surgery = _surgery_dates(text, mentions, col, kb, lex, as_of)
+    # symptoms have lasted at least as long as the treatment given for them ("sciatica persisting
+    # despite 10 weeks of physical therapy"): the least duration the note implies
+    care = [c for c in col.values.get("conservative_care_days", []) if isinstance(c[0], (int, float))]
+    if "symptom_duration_days" not in col.values and care:
+        value, m, ev = max(care, key=lambda c: c[0])
+        col.add("symptom_duration_days", value, m, ev)
 
     region = _pick_region(region_cues)
     if region is not None:

@@ -22,10 +22,11 @@ from workup.errors import EvaluationError, IntakeError, KnowledgeError, ServiceE
 from workup.service.config import Settings, get_settings
 from workup.service.deps import State, new_uuid
 from workup.service.direct import DirectRoutes
+from workup.service.guards import RelativeRedirects
 
 log = logging.getLogger("workup.service")
 
-_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV500": 500, "SV501": 503}
+_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV500": 500, "SV501": 503, "SV503": 503}
 INSECURE_BANNER = (
     "!!! workup serve --dev-insecure: JWT verification is OFF. Any caller can reach the CDS services "
     "and the API. Never use this outside local development. !!!"
@@ -49,6 +50,10 @@ def error_response(err: WorkupError, status: int | None = None) -> JSONResponse:
     """The one error shape, with a bare 401 (no reason) for authentication failures."""
     status = status or status_for(err)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:  # the audit log cannot be opened or written: worth retrying once space returns
+        from workup.audit.outage import RETRY_AFTER_S
+
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     body = {"error": {"code": err.code, "message": "unauthorized"}} if status == 401 else err.to_dict()
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -153,6 +158,8 @@ def create_app(
         new_id=new_id or new_uuid,
         imported=_imported(settings),
     )
+    if not settings.dev_insecure:
+        app.state.workup.verifier.prefetch()  # keys fetched in the background, never on a request
 
     @app.exception_handler(WorkupError)
     async def _workup_error(_request: Request, exc: WorkupError) -> JSONResponse:
@@ -194,6 +201,8 @@ def create_app(
         allow_credentials=False,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # outermost: no redirect may carry a host taken from the request (Host-header injection)
+    app.add_middleware(RelativeRedirects)
     return app
 
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     jwt_issuers: dict[str, IssuerConfig] = Field(default_factory=dict)
     jwt_leeway_seconds: int = 60
     jwt_max_lifetime_seconds: int = 3600  # tokens whose exp - iat is longer are refused
+    jwks_refresh_floor_seconds: float = 60.0  # at most one fetch of a JWKS URL per this interval, whatever arrives
+    jwks_max_age_seconds: float = 300.0  # older key sets are refreshed in the background while they serve
     audit_path: Path = Path("workup-audit.sqlite3")  # the SQLite audit log (WAL)
     database_url: str | None = None  # e.g. postgresql+psycopg://user@localhost/workup; overrides audit_path
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])

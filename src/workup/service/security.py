@@ -1,7 +1,8 @@
 """Verifying the EHR's JWT on CDS Hooks calls (CDS Hooks 2.0, "Trusting CDS Clients").
 
 Only ES384 and RS384 signatures are accepted (``none`` and HMAC never); the issuer must
-be on the allow-list with its keys (static JWKS, or a JWKS URL fetched and cached); the
+be on the allow-list with its keys (static JWKS, or a JWKS URL fetched in the background and
+cached, see :mod:`workup.service.keysets`: no request waits for a fetch); the
 audience must be the exact endpoint URL; ``exp``, ``iat`` and ``jti`` are required and a
 ``jti`` seen before is refused. The service keeps the replay log in the audit database,
 shared by every worker process and kept across restarts; tokens issued before that log
@@ -17,10 +18,10 @@ import time
 from typing import Any, Callable, Protocol
 
 import jwt
-from jwt import PyJWK, PyJWKClient
 
 from workup.errors import ServiceError
 from workup.service.config import IssuerConfig, Settings
+from workup.service.keysets import KeyRefused, KeySets, usable_key
 
 ALGORITHMS = ("ES384", "RS384")
 log = logging.getLogger("workup.service.security")
@@ -88,9 +89,17 @@ class TokenVerifier:
             refused because the replay record may not cover them; default now, which is
             right for the in-memory cache. The service passes the time its shared replay
             log began.
+        keysets: the cache of keys from JWKS URLs; default one with the settings' refresh
+            floor and maximum age. Call :meth:`prefetch` to fetch them before the first call.
     """
 
-    def __init__(self, settings: Settings, replay: ReplayGuard | None = None, not_before: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        replay: ReplayGuard | None = None,
+        not_before: float | None = None,
+        keysets: KeySets | None = None,
+    ) -> None:
         self.issuers: dict[str, IssuerConfig] = dict(settings.jwt_issuers)
         self.leeway = settings.jwt_leeway_seconds
         self.max_lifetime = settings.jwt_max_lifetime_seconds
@@ -98,16 +107,13 @@ class TokenVerifier:
         # A token issued before the replay record began may have been used already, so it
         # is refused (EHRs sign a token per call).
         self.started_at = time.time() if not_before is None else not_before
-        self._clients: dict[str, PyJWKClient] = {}
-        self._lock = threading.Lock()
+        self.keysets = keysets or KeySets(
+            refresh_floor_s=settings.jwks_refresh_floor_seconds, max_age_s=settings.jwks_max_age_seconds
+        )
 
-    def _client(self, url: str) -> PyJWKClient:
-        with self._lock:
-            c = self._clients.get(url)
-            if c is None:
-                c = PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
-                self._clients[url] = c
-            return c
+    def prefetch(self) -> None:
+        """Start fetching every issuer's JWKS URL in the background (at start-up)."""
+        self.keysets.prefetch(sorted({u for i in self.issuers.values() for u in [i.jwks_url, *i.jku] if u}))
 
     def _key(self, issuer: IssuerConfig, header: dict[str, Any], alg: str) -> Any:
         kid = header.get("kid")
@@ -120,19 +126,17 @@ class TokenVerifier:
         if issuer.jwks and jku is None:
             for k in issuer.jwks.get("keys", []):
                 if isinstance(k, dict) and k.get("kid") == kid:
-                    if k.get("alg") not in (None, alg):
-                        raise Unauthorized("key is for another algorithm")
                     try:
-                        return PyJWK(k, algorithm=alg).key
-                    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
-                        raise Unauthorized("unusable key") from None
+                        return usable_key(k, alg)
+                    except KeyRefused as e:
+                        raise Unauthorized(str(e)) from None
         url = jku or issuer.jwks_url
         if url is None:
             raise Unauthorized("unknown kid")
         try:
-            return self._client(url).get_signing_key(kid).key
-        except Exception:  # network, parse or missing kid: all are a refusal
-            raise Unauthorized("unknown kid") from None
+            return self.keysets.key(url, kid, alg)  # never waits: an unknown kid is refused at once
+        except KeyRefused as e:
+            raise Unauthorized(str(e)) from None
 
     def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """Return the verified claims of ``Authorization: Bearer <JWT>``.
