@@ -167,3 +167,62 @@ def test_onset_is_read_from_how_long_ago_it_began(note, onset):
                                   "RUQ US this morning: gallbladder sludge"])
 def test_a_result_stated_in_the_note_makes_the_next_study(note):
     assert "next" in read(note, note=True).phases
+
+
+@pytest.mark.parametrize("wording, lo, hi", [
+    ("Children 6 months to 5 years of age. Febrile seizure.", 0.5, 6.0),
+    ("Children 1 month to 17 years of age.", 1 / 12, 18.0),
+    ("Newborn, age 0 to 29 days.", 0.0, 30 / 365.25),
+    ("Child 3 to 5 years old.", 3.0, 6.0),
+])
+def test_an_age_range_may_give_each_end_its_own_unit(wording, lo, hi):
+    v = read(wording, note=False)
+    assert v.age_min == pytest.approx(lo) and v.age_max == pytest.approx(hi)
+
+
+def test_a_range_of_weeks_that_is_not_an_age_is_a_duration():
+    v = read("Pain for 2 to 6 weeks. Initial imaging.", note=False)
+    assert v.age_min is None and v.age_max is None
+
+
+def test_a_child_outside_an_age_range_is_gated_out():
+    v = read("Children 6 months to 5 years of age. Febrile seizure.", note=False)
+    assert population_gate(v, read("9 yo boy with a seizure", note=True)) is False
+    assert population_gate(v, read("2 yo girl with a seizure", note=True)) is True
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Massive (life-threatening) bleeding.", False, "severity", "massive"),
+    ("Nonmassive (non-life-threatening) bleeding.", False, "severity", "nonmassive"),
+    ("coughed up 2 teaspoons of blood, haemodynamically fine", True, "severity", "nonmassive"),
+    ("vomiting frank blood, >500 mL, hemodynamically unstable", True, "severity", "massive"),
+    ("hand twitching with retained awareness", True, "seizure_type", "focal"),
+    ("first generalized tonic-clonic seizure", True, "seizure_type", "generalized"),
+    ("Neuro exam between events normal.", True, "neuro_exam", "normal"),
+    ("mild L pronator drift", True, "neuro_exam", "abnormal"),
+])
+def test_exclusive_descriptions_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_variants_negated_sentence_does_not_describe_it():
+    v = read("Seizure. No neurologic deficit. Initial imaging.", note=False)
+    assert "neuro_exam" not in dict(v.described)
+    assert dict(read("Seizure. Focal neurologic deficit.", note=False).described)["neuro_exam"] == {"abnormal"}
+
+
+@pytest.mark.parametrize("note, term", [
+    ("T 38.7, RUQ pain", "fever"),
+    ("WBC 15.2, RUQ pain", "elevated wbc count"),
+    ("ankle radiographs normal, still pain", "negative radiograph"),
+    ("new episodes of hand twitching", "seizure"),
+])
+def test_numbers_and_results_in_a_note_add_their_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_a_titles_frame_is_not_its_problem():
+    from workup.imported.conditions import tokens, unframed
+
+    assert set(tokens(unframed("Staging and Follow-Up of Leukemia"))) == {"leukemia"}
+    assert set(tokens(unframed("Acute Trauma to the Knee"))) == {"trauma", "knee"}

@@ -20,9 +20,11 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits"]
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
+           "unframed"]
 
 Tri = Literal[True, False, None]
+VARIANT_AFFIRMED_DESCRIPTIONS = True
 
 
 class _Strict(BaseModel):
@@ -195,11 +197,28 @@ def affirmed(text: str, *, variant: bool = False) -> str:
     return (lex.variant_negated_span if variant else lex.negated_span).sub(" ", text)
 
 
+def unframed(text: str) -> str:
+    """A text without the words that frame it (phase, qualifier, onset and the other exclusive descriptions).
+
+    What is left names the problem itself: "Staging and Follow-Up of Leukemia" is about
+    leukemia, "Acute Trauma to the Knee" about trauma to the knee; the frame is compared
+    on its own (:func:`phase_fits`, :func:`described_fits`).
+    """
+    lex = lexicon()
+    t = lex.respell(" ".join(text.split()))
+    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [
+            rx for _g, values in lex.exclusive for _k, rx in values]:
+        t = rx.sub(" ", t)
+    return t
+
+
 def read(text: str, *, note: bool) -> Reading:
     """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
     lex = lexicon()
     t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
+    # a variant's negated sentences ("No neurologic deficit.") describe what it is not
+    described_from = said if note or not VARIANT_AFFIRMED_DESCRIPTIONS else affirmed(t, variant=True)
     terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
@@ -221,9 +240,10 @@ def read(text: str, *, note: bool) -> Reading:
         if pop["female"] is True and pop["male"] is not True:
             pop["male"] = False
     else:
-        r = lex.age_range.search(t)
+        r = next((m for m in lex.age_range.finditer(t) if m.group("pre") or m.group("post")), None)
         if r is not None:
-            lo, hi = _years(r.group(1), r.group(3)), _years(str(int(r.group(2)) + 1), r.group(3))
+            lo = _years(r.group("lo"), r.group("lo_unit") or r.group("unit"))
+            hi = _years(str(int(r.group("hi")) + 1), r.group("unit"))
         else:
             m = lex.age_min.search(t)
             if m is not None:
@@ -239,7 +259,8 @@ def read(text: str, *, note: bool) -> Reading:
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         described=tuple((g, said_values) for g, values in lex.exclusive
-                        for said_values in [frozenset(k for k, rx in values if rx.search(said))] if said_values),
+                        for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]
+                        if said_values),
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from workup.imported.conditions import (
-    Reading, affirmed, described_fits, phase_fits, population_gate, read, risk_fits, tokens,
+    Reading, affirmed, described_fits, phase_fits, population_gate, read, risk_fits, tokens, unframed,
 )
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
@@ -34,6 +34,7 @@ TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + t
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 MAX_CANDIDATES = 6
+CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
 AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
 RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
 
@@ -96,6 +97,9 @@ class Router:
         corpus = [tokens(f"{c.topic.title} {c.topic.title} {c.variant.text}", c.reading.terms) for c in self.compiled]
         self.words = {c.variant.id: frozenset(doc) for c, doc in zip(self.compiled, corpus)}
         self.title_words = {t.id: frozenset(tokens(t.title)) for t in pack.topics.values()}
+        # the words of a title that name its problem, not its frame ("staging", "follow-up", "acute")
+        self.title_core = {t.id: frozenset(tokens(unframed(t.title))) or self.title_words[t.id]
+                           for t in pack.topics.values()}
         self.title_readings = {t.id: read(t.title, note=False) for t in pack.topics.values()}
         self.speaks_of_children = frozenset(c.topic.id for c in self.compiled if c.reading.child is True)
         self.index = bm25s.BM25()
@@ -183,7 +187,7 @@ class Router:
             return Route("no-criteria-apply", None, None, (), (), "no imported topic fits the note", note)
         (tid, (s1, items)), rest = ranked[0], ranked[1:]
         topic = self.pack.topics[tid]
-        title = self.title_words[tid]
+        title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
         if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER:
             cands = [(self.pack.topics[t].title, self._choose(t, its, note, said)[1][0][0])
