@@ -226,3 +226,18 @@ def test_a_titles_frame_is_not_its_problem():
 
     assert set(tokens(unframed("Staging and Follow-Up of Leukemia"))) == {"leukemia"}
     assert set(tokens(unframed("Acute Trauma to the Knee"))) == {"trauma", "knee"}
+
+
+def test_a_known_problem_followed_up_is_not_screening_however_well_the_patient_is():
+    assert read("known AAA 4.3 cm, asymptomatic, due for surveillance", note=True).phases == {"surveillance"}
+    assert "screening" in read("asymptomatic 67 yo ex-smoker", note=True).phases
+
+
+@pytest.mark.parametrize("note, term, present", [
+    ("3 days of L calf swelling", "lower extremity", True),
+    ("swollen R forearm after a PICC", "upper extremity", True),
+    ("vitals stable", "penetrating trauma", False),
+    ("stab wound to the flank", "penetrating trauma", True),
+])
+def test_limbs_and_mechanisms_are_read_by_their_words(note, term, present):
+    assert (term in read(note, note=True).terms) is present

@@ -255,13 +255,21 @@ def read(text: str, *, note: bool) -> Reading:
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
         age_min=lo, age_max=hi,
-        phases=frozenset(k for k, rx in lex.phases if rx.search(t)),
+        phases=_phases(t, note),
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         described=tuple((g, said_values) for g, values in lex.exclusive
                         for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]
                         if said_values),
     )
+
+
+def _phases(t: str, note: bool) -> frozenset[str]:
+    """The phases a text names; a note following up a known problem is not screening, however well the patient is."""
+    found = frozenset(k for k, rx in lexicon().phases if rx.search(t))
+    if note and found & {"follow-up", "surveillance"}:
+        found -= {"screening"}
+    return found
 
 
 def population_gate(variant: Reading, note: Reading) -> Tri:
