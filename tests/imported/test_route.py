@@ -241,3 +241,34 @@ def test_a_known_problem_followed_up_is_not_screening_however_well_the_patient_i
 ])
 def test_limbs_and_mechanisms_are_read_by_their_words(note, term, present):
     assert (term in read(note, note=True).terms) is present
+
+
+def test_the_first_days_after_birth_bound_an_age():
+    v = read("Vomiting within the first 2 days after birth. Initial imaging.", note=False)
+    assert v.age_min is None and v.age_max == pytest.approx(2 / 365.25)
+    assert population_gate(v, read("5 wk old boy, vomiting", note=True)) is False
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Unchanged seizure semiology.", False, "course", "unchanged"),
+    ("Change in seizure semiology.", False, "course", "changed"),
+    ("seizures same as always", True, "course", "unchanged"),
+    ("Staging of pure seminoma.", False, "histology", "seminoma"),
+    ("Staging of nonseminoma germ cell tumour.", False, "histology", "nonseminoma"),
+    ("vomiting bright green fluid", True, "bile", "bilious"),
+    ("4 days of forceful vomiting", True, "onset", "acute"),
+    ("vomiting x12h", True, "onset", "acute"),
+])
+def test_more_exclusive_descriptions_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_breech_birth_is_not_gross_blood():
+    assert "blood" not in dict(read("born by C-section for frank breech presentation", note=True).described)
+
+
+@pytest.mark.parametrize("note, term", [("TAVI workup", "transcatheter aortic valve replacement"),
+                                        ("classic seminoma after orchiectomy", "testicular cancer"),
+                                        ("Ortolani positive", "developmental dysplasia hip")])
+def test_clinicians_names_for_a_problem_add_its_title_words(note, term):
+    assert term in read(note, note=True).terms
