@@ -198,7 +198,7 @@ def affirmed(text: str, *, variant: bool = False) -> str:
 
 
 def unframed(text: str) -> str:
-    """A text without the words that frame it (phase, qualifier, population, onset and other exclusive descriptions).
+    """A text without the words that frame it (phase, qualifier, age group, onset and other exclusive descriptions).
 
     What is left names the problem itself: "Staging and Follow-Up of Leukemia" is about
     leukemia, "Acute Trauma to the Knee" about trauma to the knee; the frame is compared
@@ -206,7 +206,7 @@ def unframed(text: str) -> str:
     """
     lex = lexicon()
     t = lex.respell(" ".join(text.split()))
-    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + list(lex.population.values()) + [
+    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"]] + [
             rx for _g, values in lex.exclusive for _k, rx in values]:
         t = rx.sub(" ", t)
     return t
