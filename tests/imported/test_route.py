@@ -272,3 +272,11 @@ def test_a_breech_birth_is_not_gross_blood():
                                         ("Ortolani positive", "developmental dysplasia hip")])
 def test_clinicians_names_for_a_problem_add_its_title_words(note, term):
     assert term in read(note, note=True).terms
+
+
+def test_an_organ_only_one_sex_has_gates_the_other_out():
+    postpartum = read("Postpartum hemorrhage. Initial imaging.", note=False)
+    assert population_gate(postpartum, read("29M with splinter haemorrhages", note=True)) is False
+    prostate = read("Elevated PSA. Prostate biopsy planned.", note=False)
+    assert population_gate(prostate, read("61F with haematuria", note=True)) is False
+    assert population_gate(prostate, read("61M with haematuria", note=True)) is True
