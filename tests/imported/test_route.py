@@ -280,3 +280,34 @@ def test_an_organ_only_one_sex_has_gates_the_other_out():
     prostate = read("Elevated PSA. Prostate biopsy planned.", note=False)
     assert population_gate(prostate, read("61F with haematuria", note=True)) is False
     assert population_gate(prostate, read("61M with haematuria", note=True)) is True
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Elevated troponin level.", False, "lab_level", "abnormal"),
+    ("Normal troponin level.", False, "lab_level", "normal"),
+    ("echo shows RV dilatation, troponin raised", True, "lab_level", "abnormal"),
+    ("creatinine normal (eGFR >90)", True, "lab_level", "normal"),
+    ("Decreased renal function, eGFR <30 mL/min.", False, "lab_level", "abnormal"),
+    ("T 38.7, WBC 15.2", True, "lab_level", "abnormal"),
+    ("POD 5 after laparoscopic anterior resection", True, "surgery", "postoperative"),
+    ("fever of 39.4, then a seizure at home", True, "fever_link", "febrile"),
+    ("afebrile, focal seizures", True, "fever_link", "afebrile"),
+    ("a 2-min generalised tonic-clonic seizure", True, "seizure_course", "simple"),
+    ("a 20 minute focal seizure", True, "seizure_course", "complex"),
+])
+def test_results_surgery_and_seizure_course_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_variant_not_saying_surgery_is_not_read_as_postoperative():
+    assert "surgery" not in dict(read("Acute abdominal pain and fever. No recent surgery.", note=False).described)
+
+
+def test_a_description_the_note_shares_tells_a_variant_from_its_twin(tmp_path):
+    rows = [row("Belly Pain With Fever", 1, "CT Abdomen and Pelvis With IV Contrast", UA, 8,
+                wording="Adult. Acute abdominal pain and fever. No recent surgery. Initial imaging."),
+            row("Belly Pain With Fever", 2, "CT Abdomen and Pelvis With IV Contrast", UA, 9,
+                wording="Adult. Acute abdominal pain and fever. Postoperative patient. Initial imaging.")]
+    p = import_table(write_csv(tmp_path / "t.csv", rows), tmp_path / "data")
+    after = Router(p).route("61M, POD 5 after a bowel resection, acute abdominal pain and fever")
+    assert after.status == "rated" and after.variant.number == 2

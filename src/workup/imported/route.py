@@ -34,6 +34,7 @@ TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + t
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 MAX_CANDIDATES = 6
+DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
 CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
 AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
 RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
@@ -240,7 +241,14 @@ class Router:
             kept = [(s, c, {"population": gate, "phase": phase, "risk": risk, "described": None})
                     for s, c, gate, phase, risk in alive]
         distinct = self.distinct[tid]
-        hits = sorted(((len(distinct[c.variant.number] & said), s, c, st) for s, c, st in kept),
+        told = dict(note.described)
+
+        def telling(c: Compiled) -> int:
+            # the words that tell it from its siblings, and each deciding description the note shares with it
+            shared = sum(1 for g, vals in c.reading.described if g in deciding and told.get(g, frozenset()) & vals)
+            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * shared
+
+        hits = sorted(((telling(c), s, c, st) for s, c, st in kept),
                       key=lambda x: (-x[0], -x[1], x[2].variant.number))
         h1, s1 = hits[0][0], hits[0][1]
         # ahead by RATE_LEAD telling words, or by one when the lexical score agrees
