@@ -311,3 +311,24 @@ def test_a_description_the_note_shares_tells_a_variant_from_its_twin(tmp_path):
     p = import_table(write_csv(tmp_path / "t.csv", rows), tmp_path / "data")
     after = Router(p).route("61M, POD 5 after a bowel resection, acute abdominal pain and fever")
     assert after.status == "rated" and after.variant.number == 2
+
+
+def test_a_relatives_illness_never_describes_the_patient():
+    from workup.imported.conditions import affirmed
+
+    assert "cancer" not in affirmed("Mother had lung cancer at 78. Cough for 3 months.", relatives=False)
+    assert "cancer" in affirmed("Mother had lung cancer at 78. Cough for 3 months.")
+    assert "worried" in affirmed("Mum worried, requests a scan.", relatives=False)  # collateral, not illness
+    assert "fever_link" not in dict(read("Dad had febrile fits as a child. 9 yo, focal seizure.", note=True).described)
+
+
+@pytest.mark.parametrize("note, term, present", [
+    ("cough x3 days, clear chest", "hemoptysis", False),
+    ("coughing up bright red blood", "hemoptysis", True),
+    ("one episode of blood-streaked sputum", "hemoptysis", True),
+    ("cough x3 days, clear chest", "acute respiratory illness", True),
+    ("wheezy after a cold", "acute respiratory illness", True),
+    ("cough for the past 3 months", "acute respiratory illness", False),
+])
+def test_a_cough_is_not_hemoptysis_and_a_cough_of_days_is_acute(note, term, present):
+    assert (term in read(note, note=True).terms) is present

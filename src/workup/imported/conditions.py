@@ -21,10 +21,9 @@ from workup.intake.schema import Regex
 from workup.problems import Problems
 
 __all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
-           "unframed"]
+           "unframed", "clinical_terms"]
 
 Tri = Literal[True, False, None]
-VARIANT_AFFIRMED_DESCRIPTIONS = True
 
 
 class _Strict(BaseModel):
@@ -48,6 +47,7 @@ class ConceptsFile(_Strict):
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
     negated_span: Regex
+    relative_span: Regex
     variant_negated_span: Regex
     negation: Regex
     note_age: Regex
@@ -71,6 +71,7 @@ class Lexicon:
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
     population: dict[str, re.Pattern[str]]
     negated_span: re.Pattern[str]
+    relative_span: re.Pattern[str]
     variant_negated_span: re.Pattern[str]
     negation: re.Pattern[str]
     note_age: re.Pattern[str]
@@ -117,7 +118,8 @@ def lexicon() -> Lexicon:
     return Lexicon(
         synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
         population={k: re.compile(p, i) for k, p in f.population.items()},
-        negated_span=re.compile(f.negated_span, i), variant_negated_span=re.compile(f.variant_negated_span, i),
+        negated_span=re.compile(f.negated_span, i), relative_span=re.compile(f.relative_span, i),
+        variant_negated_span=re.compile(f.variant_negated_span, i),
         negation=re.compile(f.negation, i),
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
@@ -191,10 +193,16 @@ def _first_age(m: re.Match[str]) -> float:
     return _years(g[k], g[k + 1])
 
 
-def affirmed(text: str, *, variant: bool = False) -> str:
-    """A note (or a variant's wording) without its negated stretches, for the words it says are present."""
+def affirmed(text: str, *, variant: bool = False, relatives: bool = True) -> str:
+    """A note (or a variant's wording) without its negated stretches, for the words it says are present.
+
+    ``relatives=False`` also drops what the note says of the patient's relatives.
+    """
     lex = lexicon()
-    return (lex.variant_negated_span if variant else lex.negated_span).sub(" ", text)
+    if variant:
+        return lex.variant_negated_span.sub(" ", text)
+    said = lex.negated_span.sub(" ", text)
+    return said if relatives else lex.relative_span.sub(" ", said)
 
 
 def unframed(text: str) -> str:
@@ -212,14 +220,20 @@ def unframed(text: str) -> str:
     return t
 
 
+def clinical_terms(text: str) -> tuple[str, ...]:
+    """The clinical terms the lexicon's synonyms add for a text, in lexicon order."""
+    lex = lexicon()
+    return tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(text)))
+
+
 def read(text: str, *, note: bool) -> Reading:
     """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
     lex = lexicon()
     t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
     # a variant's negated sentences ("No neurologic deficit.") describe what it is not
-    described_from = said if note or not VARIANT_AFFIRMED_DESCRIPTIONS else affirmed(t, variant=True)
-    terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
+    described_from = affirmed(t, relatives=False) if note else affirmed(t, variant=True)
+    terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
     if note:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from workup.imported.conditions import (
-    Reading, affirmed, described_fits, phase_fits, population_gate, read, risk_fits, tokens, unframed,
+    Reading, affirmed, clinical_terms, described_fits, lexicon, phase_fits, population_gate, read, risk_fits, tokens, unframed,
 )
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
@@ -160,6 +160,9 @@ class Router:
         q = tokens(affirmed(text), note.terms)
         scores = self.index.get_scores(q) if q else [0.0] * len(self.compiled)
         said = set(q)
+        # the patient's own words (not a relative's illness), for telling variants apart
+        mine = affirmed(lexicon().respell(" ".join(text.split())), relatives=False)
+        own = set(tokens(mine, clinical_terms(mine)))
         best: dict[str, tuple[float, list[tuple[float, Compiled, bool | None]]]] = {}
         factor: dict[str, float] = {}
         for c, s in zip(self.compiled, scores):
@@ -191,11 +194,11 @@ class Router:
         title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
         if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER:
-            cands = [(self.pack.topics[t].title, self._choose(t, its, note, said)[1][0][0])
+            cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
                      for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1 or t == tid]
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
-        status, close, missing = self._choose(tid, items, note, said)
+        status, close, missing = self._choose(tid, items, note, own)
         if status == "none":
             return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
         if status == "rated":
