@@ -332,3 +332,15 @@ def test_a_relatives_illness_never_describes_the_patient():
 ])
 def test_a_cough_is_not_hemoptysis_and_a_cough_of_days_is_acute(note, term, present):
     assert (term in read(note, note=True).terms) is present
+
+
+@pytest.mark.parametrize("note, age", [("14 mo girl, first febrile UTI", 14 / 12), ("3 m/o with fever", 0.25),
+                                       ("7 month old boy", 7 / 12), ("pain for 6 months, 40 yo", 40.0)])
+def test_a_month_count_is_an_age_only_beside_old_or_a_person(note, age):
+    assert read(note, note=True).age_min == pytest.approx(age)
+
+
+def test_never_negates():
+    r = read("He has never smoked. Cough for 3 months.", note=True)
+    assert "smoker risk factor" not in r.terms
+    assert "smoker risk factor" in read("45 pack-yr current smoker", note=True).terms
