@@ -128,3 +128,219 @@ def test_consult_routes_only_when_the_curated_packs_say_no_criteria_apply(pack):
         assert routed.topic is not None and routed.topic.title == "Sore Elbow After a Fall"
     else:  # the curated packs answered: nothing changes
         assert to_document(routed) == to_document(plain)
+
+
+@pytest.mark.parametrize("note, age, female", [
+    ("42F c/o worst headache of life", 42.0, True),
+    ("26M twisted R knee playing soccer", 26.0, False),
+    ("HPI: 63 yo M with new daily headaches", 63.0, False),
+    ("aged 70, a retired man", 70.0, False),
+    ("Fever 101F, 7 yo boy", 7.0, False),
+])
+def test_a_notes_age_and_sex_are_read_from_clinicians_shorthand(note, age, female):
+    r = read(note, note=True)
+    assert r.age_min == age and r.female is female and r.child is (age < 18)
+
+
+def test_an_adult_read_from_shorthand_is_never_in_a_child_only_variant():
+    child_only = read("Child. Primary headache. Initial imaging.", note=False)
+    assert population_gate(child_only, read("42F c/o worst headache of life", note=True)) is False
+
+
+def test_a_duration_is_not_an_age_bound():
+    v = read("Adult or child 5 years of age or older. Pain for more than 1 week but less than 3 weeks.", note=False)
+    assert v.age_min == 5.0 and v.age_max is None
+    assert read("Child under age 2. Initial imaging.", note=False).age_max == 2.0
+
+
+@pytest.mark.parametrize("note, onset", [
+    ("FOOSH 10 days ago, snuffbox tenderness", "acute"),
+    ("twisted R knee playing soccer", "acute"),
+    ("cough for the past 3 months", "chronic"),
+    ("a 6-year history of headaches", "chronic"),
+])
+def test_onset_is_read_from_how_long_ago_it_began(note, onset):
+    assert dict(read(note, note=True).described)["onset"] == frozenset({onset})
+
+
+@pytest.mark.parametrize("note", ["Knee XR at the time: no fracture", "scaphoid series x4 views negative",
+                                  "RUQ US this morning: gallbladder sludge"])
+def test_a_result_stated_in_the_note_makes_the_next_study(note):
+    assert "next" in read(note, note=True).phases
+
+
+@pytest.mark.parametrize("wording, lo, hi", [
+    ("Children 6 months to 5 years of age. Febrile seizure.", 0.5, 6.0),
+    ("Children 1 month to 17 years of age.", 1 / 12, 18.0),
+    ("Newborn, age 0 to 29 days.", 0.0, 30 / 365.25),
+    ("Child 3 to 5 years old.", 3.0, 6.0),
+])
+def test_an_age_range_may_give_each_end_its_own_unit(wording, lo, hi):
+    v = read(wording, note=False)
+    assert v.age_min == pytest.approx(lo) and v.age_max == pytest.approx(hi)
+
+
+def test_a_range_of_weeks_that_is_not_an_age_is_a_duration():
+    v = read("Pain for 2 to 6 weeks. Initial imaging.", note=False)
+    assert v.age_min is None and v.age_max is None
+
+
+def test_a_child_outside_an_age_range_is_gated_out():
+    v = read("Children 6 months to 5 years of age. Febrile seizure.", note=False)
+    assert population_gate(v, read("9 yo boy with a seizure", note=True)) is False
+    assert population_gate(v, read("2 yo girl with a seizure", note=True)) is True
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Massive (life-threatening) bleeding.", False, "severity", "massive"),
+    ("Nonmassive (non-life-threatening) bleeding.", False, "severity", "nonmassive"),
+    ("coughed up 2 teaspoons of blood, haemodynamically fine", True, "severity", "nonmassive"),
+    ("vomiting frank blood, >500 mL, hemodynamically unstable", True, "severity", "massive"),
+    ("hand twitching with retained awareness", True, "seizure_type", "focal"),
+    ("first generalized tonic-clonic seizure", True, "seizure_type", "generalized"),
+    ("Neuro exam between events normal.", True, "neuro_exam", "normal"),
+    ("mild L pronator drift", True, "neuro_exam", "abnormal"),
+])
+def test_exclusive_descriptions_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_variants_negated_sentence_does_not_describe_it():
+    v = read("Seizure. No neurologic deficit. Initial imaging.", note=False)
+    assert "neuro_exam" not in dict(v.described)
+    assert dict(read("Seizure. Focal neurologic deficit.", note=False).described)["neuro_exam"] == {"abnormal"}
+
+
+@pytest.mark.parametrize("note, term", [
+    ("T 38.7, RUQ pain", "fever"),
+    ("WBC 15.2, RUQ pain", "elevated wbc count"),
+    ("ankle radiographs normal, still pain", "negative radiograph"),
+    ("new episodes of hand twitching", "seizure"),
+])
+def test_numbers_and_results_in_a_note_add_their_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_a_titles_frame_is_not_its_problem():
+    from workup.imported.conditions import tokens, unframed
+
+    assert set(tokens(unframed("Staging and Follow-Up of Leukemia"))) == {"leukemia"}
+    assert set(tokens(unframed("Acute Trauma to the Knee"))) == {"trauma", "knee"}
+
+
+def test_a_known_problem_followed_up_is_not_screening_however_well_the_patient_is():
+    assert read("known AAA 4.3 cm, asymptomatic, due for surveillance", note=True).phases == {"surveillance"}
+    assert "screening" in read("asymptomatic 67 yo ex-smoker", note=True).phases
+
+
+@pytest.mark.parametrize("note, term, present", [
+    ("3 days of L calf swelling", "lower extremity", True),
+    ("swollen R forearm after a PICC", "upper extremity", True),
+    ("vitals stable", "penetrating trauma", False),
+    ("stab wound to the flank", "penetrating trauma", True),
+])
+def test_limbs_and_mechanisms_are_read_by_their_words(note, term, present):
+    assert (term in read(note, note=True).terms) is present
+
+
+def test_the_first_days_after_birth_bound_an_age():
+    v = read("Vomiting within the first 2 days after birth. Initial imaging.", note=False)
+    assert v.age_min is None and v.age_max == pytest.approx(2 / 365.25)
+    assert population_gate(v, read("5 wk old boy, vomiting", note=True)) is False
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Unchanged seizure semiology.", False, "course", "unchanged"),
+    ("Change in seizure semiology.", False, "course", "changed"),
+    ("seizures same as always", True, "course", "unchanged"),
+    ("Staging of pure seminoma.", False, "histology", "seminoma"),
+    ("Staging of nonseminoma germ cell tumour.", False, "histology", "nonseminoma"),
+    ("vomiting bright green fluid", True, "bile", "bilious"),
+    ("4 days of forceful vomiting", True, "onset", "acute"),
+    ("vomiting x12h", True, "onset", "acute"),
+])
+def test_more_exclusive_descriptions_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_breech_birth_is_not_gross_blood():
+    assert "blood" not in dict(read("born by C-section for frank breech presentation", note=True).described)
+
+
+@pytest.mark.parametrize("note, term", [("TAVI workup", "transcatheter aortic valve replacement"),
+                                        ("classic seminoma after orchiectomy", "testicular cancer"),
+                                        ("Ortolani positive", "developmental dysplasia hip")])
+def test_clinicians_names_for_a_problem_add_its_title_words(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_an_organ_only_one_sex_has_gates_the_other_out():
+    postpartum = read("Postpartum hemorrhage. Initial imaging.", note=False)
+    assert population_gate(postpartum, read("29M with splinter haemorrhages", note=True)) is False
+    prostate = read("Elevated PSA. Prostate biopsy planned.", note=False)
+    assert population_gate(prostate, read("61F with haematuria", note=True)) is False
+    assert population_gate(prostate, read("61M with haematuria", note=True)) is True
+
+
+@pytest.mark.parametrize("text, note, group, value", [
+    ("Elevated troponin level.", False, "lab_level", "abnormal"),
+    ("Normal troponin level.", False, "lab_level", "normal"),
+    ("echo shows RV dilatation, troponin raised", True, "lab_level", "abnormal"),
+    ("creatinine normal (eGFR >90)", True, "lab_level", "normal"),
+    ("Decreased renal function, eGFR <30 mL/min.", False, "lab_level", "abnormal"),
+    ("T 38.7, WBC 15.2", True, "lab_level", "abnormal"),
+    ("POD 5 after laparoscopic anterior resection", True, "surgery", "postoperative"),
+    ("fever of 39.4, then a seizure at home", True, "fever_link", "febrile"),
+    ("afebrile, focal seizures", True, "fever_link", "afebrile"),
+    ("a 2-min generalised tonic-clonic seizure", True, "seizure_course", "simple"),
+    ("a 20 minute focal seizure", True, "seizure_course", "complex"),
+])
+def test_results_surgery_and_seizure_course_are_read(text, note, group, value):
+    assert dict(read(text, note=note).described)[group] == frozenset({value})
+
+
+def test_a_variant_not_saying_surgery_is_not_read_as_postoperative():
+    assert "surgery" not in dict(read("Acute abdominal pain and fever. No recent surgery.", note=False).described)
+
+
+def test_a_description_the_note_shares_tells_a_variant_from_its_twin(tmp_path):
+    rows = [row("Belly Pain With Fever", 1, "CT Abdomen and Pelvis With IV Contrast", UA, 8,
+                wording="Adult. Acute abdominal pain and fever. No recent surgery. Initial imaging."),
+            row("Belly Pain With Fever", 2, "CT Abdomen and Pelvis With IV Contrast", UA, 9,
+                wording="Adult. Acute abdominal pain and fever. Postoperative patient. Initial imaging.")]
+    p = import_table(write_csv(tmp_path / "t.csv", rows), tmp_path / "data")
+    after = Router(p).route("61M, POD 5 after a bowel resection, acute abdominal pain and fever")
+    assert after.status == "rated" and after.variant.number == 2
+
+
+def test_a_relatives_illness_never_describes_the_patient():
+    from workup.imported.conditions import affirmed
+
+    assert "cancer" not in affirmed("Mother had lung cancer at 78. Cough for 3 months.", relatives=False)
+    assert "cancer" in affirmed("Mother had lung cancer at 78. Cough for 3 months.")
+    assert "worried" in affirmed("Mum worried, requests a scan.", relatives=False)  # collateral, not illness
+    assert "fever_link" not in dict(read("Dad had febrile fits as a child. 9 yo, focal seizure.", note=True).described)
+
+
+@pytest.mark.parametrize("note, term, present", [
+    ("cough x3 days, clear chest", "hemoptysis", False),
+    ("coughing up bright red blood", "hemoptysis", True),
+    ("one episode of blood-streaked sputum", "hemoptysis", True),
+    ("cough x3 days, clear chest", "acute respiratory illness", True),
+    ("wheezy after a cold", "acute respiratory illness", True),
+    ("cough for the past 3 months", "acute respiratory illness", False),
+])
+def test_a_cough_is_not_hemoptysis_and_a_cough_of_days_is_acute(note, term, present):
+    assert (term in read(note, note=True).terms) is present
+
+
+@pytest.mark.parametrize("note, age", [("14 mo girl, first febrile UTI", 14 / 12), ("3 m/o with fever", 0.25),
+                                       ("7 month old boy", 7 / 12), ("pain for 6 months, 40 yo", 40.0)])
+def test_a_month_count_is_an_age_only_beside_old_or_a_person(note, age):
+    assert read(note, note=True).age_min == pytest.approx(age)
+
+
+def test_never_negates():
+    r = read("He has never smoked. Cough for 3 months.", note=True)
+    assert "smoker risk factor" not in r.terms
+    assert "smoker risk factor" in read("45 pack-yr current smoker", note=True).terms

@@ -20,7 +20,8 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits"]
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
+           "unframed", "clinical_terms"]
 
 Tri = Literal[True, False, None]
 
@@ -46,8 +47,11 @@ class ConceptsFile(_Strict):
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
     negated_span: Regex
+    relative_span: Regex
+    variant_negated_span: Regex
     negation: Regex
     note_age: Regex
+    note_sex: Regex
     note_age_months: Regex
     age_min: Regex
     age_max: Regex
@@ -57,6 +61,7 @@ class ConceptsFile(_Strict):
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
+    spellings: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,11 @@ class Lexicon:
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
     population: dict[str, re.Pattern[str]]
     negated_span: re.Pattern[str]
+    relative_span: re.Pattern[str]
+    variant_negated_span: re.Pattern[str]
     negation: re.Pattern[str]
     note_age: re.Pattern[str]
+    note_sex: re.Pattern[str]
     note_age_months: re.Pattern[str]
     age_min: re.Pattern[str]
     age_max: re.Pattern[str]
@@ -77,6 +85,15 @@ class Lexicon:
     risk: tuple[tuple[str, re.Pattern[str]], ...]
     exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
+    spellings: re.Pattern[str] | None = None
+    spelled: dict[str, str] | None = None
+
+    def respell(self, text: str) -> str:
+        """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
+        if self.spellings is None or self.spelled is None:
+            return text
+        spelled = self.spelled
+        return self.spellings.sub(lambda m: spelled[m.group(0).lower()], text)
 
 
 @lru_cache(maxsize=1)
@@ -101,12 +118,18 @@ def lexicon() -> Lexicon:
     return Lexicon(
         synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
         population={k: re.compile(p, i) for k, p in f.population.items()},
-        negated_span=re.compile(f.negated_span, i), negation=re.compile(f.negation, i),
-        note_age=re.compile(f.note_age, i), note_age_months=re.compile(f.note_age_months, i),
+        negated_span=re.compile(f.negated_span, i), relative_span=re.compile(f.relative_span, i),
+        variant_negated_span=re.compile(f.variant_negated_span, i),
+        negation=re.compile(f.negation, i),
+        note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
+        note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
+        spellings=re.compile("|".join(re.escape(k) for k in sorted(f.spellings, key=len, reverse=True)), i)
+        if f.spellings else None,
+        spelled={k.lower(): v for k, v in f.spellings.items()},
     )
 
 
@@ -139,7 +162,7 @@ def _stem(w: str) -> str:
 def tokens(text: str, terms: tuple[str, ...] = ()) -> list[str]:
     """Index tokens of a text and its added clinical terms: lower-case words, stop words out, light stemming."""
     lex = lexicon()
-    words = re.findall(r"[a-z0-9]+", (text + " " + " ".join(terms)).lower())
+    words = re.findall(r"[a-z0-9]+", lex.respell((text + " " + " ".join(terms)).lower()))
     return [_stem(w) for w in words if w not in lex.stopwords and len(w) > 1]
 
 
@@ -163,54 +186,104 @@ def _years(number: str, unit: str | None) -> float:
     return float(number) / _PER_YEAR.get((unit or "y")[0].lower(), 1.0)
 
 
-def affirmed(text: str) -> str:
-    """A note without its negated stretches, for the words it says are present."""
-    return lexicon().negated_span.sub(" ", text)
+def _first_age(m: re.Match[str]) -> float:
+    """The age of a bound whose alternatives each hold (number, unit) as consecutive groups."""
+    g = m.groups()
+    k = next(j for j in range(0, len(g), 2) if g[j] is not None)
+    return _years(g[k], g[k + 1])
+
+
+def affirmed(text: str, *, variant: bool = False, relatives: bool = True) -> str:
+    """A note (or a variant's wording) without its negated stretches, for the words it says are present.
+
+    ``relatives=False`` also drops what the note says of the patient's relatives.
+    """
+    lex = lexicon()
+    if variant:
+        return lex.variant_negated_span.sub(" ", text)
+    said = lex.negated_span.sub(" ", text)
+    return said if relatives else lex.relative_span.sub(" ", said)
+
+
+def unframed(text: str) -> str:
+    """A text without the words that frame it (phase, qualifier, age group, onset and other exclusive descriptions).
+
+    What is left names the problem itself: "Staging and Follow-Up of Leukemia" is about
+    leukemia, "Acute Trauma to the Knee" about trauma to the knee; the frame is compared
+    on its own (:func:`phase_fits`, :func:`described_fits`).
+    """
+    lex = lexicon()
+    t = lex.respell(" ".join(text.split()))
+    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"]] + [
+            rx for _g, values in lex.exclusive for _k, rx in values]:
+        t = rx.sub(" ", t)
+    return t
+
+
+def clinical_terms(text: str) -> tuple[str, ...]:
+    """The clinical terms the lexicon's synonyms add for a text, in lexicon order."""
+    lex = lexicon()
+    return tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(text)))
 
 
 def read(text: str, *, note: bool) -> Reading:
     """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
     lex = lexicon()
-    t = " ".join(text.split())
+    t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
-    terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
+    # a variant's negated sentences ("No neurologic deficit.") describe what it is not
+    described_from = affirmed(t, relatives=False) if note else affirmed(t, variant=True)
+    terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
     if note:
         m = lex.note_age.search(t)
         mm = lex.note_age_months.search(t)
         if m is not None:
-            lo = hi = float(m.group(1))
+            lo = hi = float(next(g for g in m.groups() if g is not None))
         elif mm is not None:
             lo = hi = _years(mm.group(1), mm.group(2))
         if lo is not None:
             pop["child"] = lo < 18 if pop["child"] is None else pop["child"]
             pop["adult"] = lo >= 18 if pop["adult"] is None else pop["adult"]
+        sx = lex.note_sex.search(t)
+        if sx is not None:  # "58M" says the sex outright, over pronouns that may be a relative's
+            pop["male"], pop["female"] = sx.group(1).lower() == "m", sx.group(1).lower() == "f"
         if pop["male"] is True and pop["female"] is not True:
             pop["female"] = False
         if pop["female"] is True and pop["male"] is not True:
             pop["male"] = False
     else:
-        r = lex.age_range.search(t)
+        r = next((m for m in lex.age_range.finditer(t) if m.group("pre") or m.group("post")), None)
         if r is not None:
-            lo, hi = _years(r.group(1), r.group(3)), _years(str(int(r.group(2)) + 1), r.group(3))
+            lo = _years(r.group("lo"), r.group("lo_unit") or r.group("unit"))
+            hi = _years(str(int(r.group("hi")) + 1), r.group("unit"))
         else:
             m = lex.age_min.search(t)
             if m is not None:
-                lo = _years(m.group(1), m.group(2)) if m.group(1) else _years(m.group(3), m.group(4))
+                lo = _first_age(m)
             x = lex.age_max.search(t)
             if x is not None:
-                hi = _years(x.group(1), x.group(2))
+                hi = _first_age(x)
     return Reading(
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
         age_min=lo, age_max=hi,
-        phases=frozenset(k for k, rx in lex.phases if rx.search(t)),
+        phases=_phases(t, note),
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         described=tuple((g, said_values) for g, values in lex.exclusive
-                        for said_values in [frozenset(k for k, rx in values if rx.search(said))] if said_values),
+                        for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]
+                        if said_values),
     )
+
+
+def _phases(t: str, note: bool) -> frozenset[str]:
+    """The phases a text names; a note following up a known problem is not screening, however well the patient is."""
+    found = frozenset(k for k, rx in lexicon().phases if rx.search(t))
+    if note and found & {"follow-up", "surveillance"}:
+        found -= {"screening"}
+    return found
 
 
 def population_gate(variant: Reading, note: Reading) -> Tri:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from workup.imported.conditions import (
-    Reading, affirmed, described_fits, phase_fits, population_gate, read, risk_fits, tokens,
+    Reading, affirmed, clinical_terms, described_fits, lexicon, phase_fits, population_gate, read, risk_fits, tokens, unframed,
 )
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
@@ -27,10 +27,17 @@ from workup.imported.table import topic_key
 __all__ = ["Compiled", "Route", "Router", "router"]
 
 MIN_OVERLAP = 2  # a topic is considered only when its best variant shares this many words with the note
-TOPIC_MARGIN = 0.85  # a second topic scoring this share of the first makes the topic undecided
-TITLE_COVER = 0.5  # to be rated, the note must say this share of its topic's title words
+TOPIC_MARGIN = 0.6  # a second topic scoring this share of the first makes the topic undecided
+TITLE_COVER = 0.6  # to be rated, the note must say this share of its topic's title words
 CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children over the general one
+TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + the share of its title the note says)
+TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
+UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 MAX_CANDIDATES = 6
+DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
+CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
+AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
+RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
 
 QUESTIONS = {
     "population": "Is the patient a child or an adult, and how old? Is the patient pregnant?",
@@ -91,12 +98,18 @@ class Router:
         corpus = [tokens(f"{c.topic.title} {c.topic.title} {c.variant.text}", c.reading.terms) for c in self.compiled]
         self.words = {c.variant.id: frozenset(doc) for c, doc in zip(self.compiled, corpus)}
         self.title_words = {t.id: frozenset(tokens(t.title)) for t in pack.topics.values()}
+        # the words of a title that name its problem, not its frame ("staging", "follow-up", "acute")
+        self.title_core = {t.id: frozenset(tokens(unframed(t.title))) or self.title_words[t.id]
+                           for t in pack.topics.values()}
         self.title_readings = {t.id: read(t.title, note=False) for t in pack.topics.values()}
+        self.speaks_of_children = frozenset(c.topic.id for c in self.compiled if c.reading.child is True)
         self.index = bm25s.BM25()
         self.index.index(corpus, show_progress=False)
         words: dict[str, dict[int, set[str]]] = {}
         for c in self.compiled:
-            words.setdefault(c.topic.id, {})[c.variant.number] = set(tokens(c.variant.text, c.reading.terms))
+            # a variant is told apart by what it says is present, not by what it excludes
+            said_v = affirmed(c.variant.text, variant=True)
+            words.setdefault(c.topic.id, {})[c.variant.number] = set(tokens(said_v, read(said_v, note=False).terms))
         groups: dict[str, dict[int, dict[str, frozenset[str]]]] = {}
         for c in self.compiled:
             groups.setdefault(c.topic.id, {})[c.variant.number] = dict(c.reading.described)
@@ -122,63 +135,140 @@ class Router:
         """Variants with wording no condition or clinical term was read from."""
         return [c for c in self.compiled if c.uncompiled]
 
+    def _topic_factor(self, tid: str, note: Reading) -> float:
+        """How far the note is in the topic's own frame: its title's phase, onset and population.
+
+        A title that names a phase (screening, follow-up, treatment planning …) or an onset
+        (acute, chronic) the note does not share is pushed well back, never out: the note may
+        just not say it. A topic for children is pushed back when the note gives no age.
+        """
+        title = self.title_readings[tid]
+        f = 1.0
+        tp = title.phases - {"initial"}
+        if tp and not (tp & note.phases or ("surveillance" in tp and "follow-up" in note.phases)
+                       or ("follow-up" in tp and "surveillance" in note.phases)):
+            f *= TITLE_PHASE_PENALTY
+        if title.child is True and note.child is None:
+            f *= UNSAID_CHILD_PENALTY
+        if note.child is True and title.child is not True and tid not in self.speaks_of_children:
+            f *= UNSAID_CHILD_PENALTY  # a child's note, a topic that never names children
+        return f
+
     def route(self, text: str) -> Route:
         """Route one note (three-valued; never a guess)."""
         note = read(text, note=True)
         q = tokens(affirmed(text), note.terms)
         scores = self.index.get_scores(q) if q else [0.0] * len(self.compiled)
+        said = set(q)
+        # the patient's own words (not a relative's illness), for telling variants apart
+        mine = affirmed(lexicon().respell(" ".join(text.split())), relatives=False)
+        own = set(tokens(mine, clinical_terms(mine)))
         best: dict[str, tuple[float, list[tuple[float, Compiled, bool | None]]]] = {}
+        factor: dict[str, float] = {}
         for c, s in zip(self.compiled, scores):
-            if population_gate(self.title_readings[c.topic.id], note) is False:
-                continue  # a topic for children only (its title says so) is never an adult's, and so on
+            tid = c.topic.id
+            if tid not in factor:
+                title = self.title_readings[tid]
+                # a topic for children only (its title says so) is never an adult's; an acute one never a chronic problem's
+                if population_gate(title, note) is False or described_fits(title, note, frozenset()) is False:
+                    factor[tid] = 0.0
+                else:
+                    tw = self.title_words[tid]
+                    cover = len(tw & said) / len(tw) if tw else 0.0
+                    factor[tid] = (TITLE_WEIGHT_BASE + cover) * self._topic_factor(tid, note)
+                    if note.child is True and title.child is True:
+                        factor[tid] *= CHILD_TOPIC_BOOST
+            if factor[tid] <= 0:
+                continue
             gate = population_gate(c.reading, note)
             if gate is False:
                 continue
-            if note.child is True and self.title_readings[c.topic.id].child is True:
-                s = s * CHILD_TOPIC_BOOST
-            top, items = best.setdefault(c.topic.id, (0.0, []))
+            top, items = best.setdefault(tid, (0.0, []))
             items.append((float(s), c, gate))
-            best[c.topic.id] = (max(top, float(s)), items)
+            best[tid] = (max(top, float(s) * factor[tid]), items)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        said = set(q)
         if not ranked or ranked[0][1][0] <= 0 or not self._enough(ranked[0][0], ranked[0][1][1], said):
             return Route("no-criteria-apply", None, None, (), (), "no imported topic fits the note", note)
         (tid, (s1, items)), rest = ranked[0], ranked[1:]
         topic = self.pack.topics[tid]
-        title = self.title_words[tid]
+        title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
         if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER:
-            cands = [(self.pack.topics[t].title, max(its, key=lambda x: (x[0], -x[1].variant.number))[1].variant.number)
+            cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
                      for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1 or t == tid]
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
+        status, close, missing = self._choose(tid, items, note, own)
+        if status == "none":
+            return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
+        if status == "rated":
+            v = next(c.variant for c in self.compiled if c.variant.id == close[0][2])
+            return Route("rated", topic, v, (), (), "one variant fits", note)
+        cands = tuple((topic.title, n) for n, _s, _id in sorted(close))
+        return Route("needs-information", topic, None, cands, tuple((k, QUESTIONS[k]) for k in missing),
+                     f"{len(close)} variant(s) of {topic.title} could fit", note)
+
+    def _choose(self, tid: str, items: list, note: Reading, said: set[str]
+                ) -> tuple[str, list[tuple[int, float, str]], list[str]]:
+        """The three-valued variant choice within one topic.
+
+        Variants with a false condition are out. The rest are ordered by the words that tell
+        this topic's variants apart (then the lexical score). The first is rated when it is
+        strictly ahead of the next on those words (or alone) and none of its conditions is
+        unknown where the remaining candidates differ; otherwise the close ones are candidates,
+        with the conditions that separate them as questions.
+        """
         alive = []
         for s, c, gate in items:
             phase, risk = phase_fits(c.reading, note), risk_fits(c.reading, note)
-            described = described_fits(c.reading, note, self.deciding[tid])
-            if phase is False or risk is False or described is False:
+            if phase is False or risk is False:
                 continue
-            alive.append((s, c, {"population": gate, "phase": phase, "risk": risk, "described": described}))
+            alive.append((s, c, gate, phase, risk))
         if not alive:
-            return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
-        # The words that tell this topic's variants apart: a variant is read from the note only
-        # through them, and a tie (or no such word at all) is a question, never a pick.
+            first = max(items, key=lambda x: (x[0], -x[1].variant.number))[1]
+            return "none", [(first.variant.number, 0.0, first.variant.id)], []
+        # exclusive descriptions that differ among the variants still in play decide between them
+        groups: dict[str, set] = {}
+        for a in alive:
+            for g, vals in a[1].reading.described:
+                groups.setdefault(g, set()).add(vals)
+        deciding = frozenset(g for g, vs in groups.items()
+                             if len(vs) > 1 or any(g not in dict(a[1].reading.described) for a in alive))
+        kept = []
+        for s, c, gate, phase, risk in alive:
+            described = described_fits(c.reading, note, deciding)
+            if described is False:
+                continue
+            kept.append((s, c, {"population": gate, "phase": phase, "risk": risk, "described": described}))
+        if not kept:
+            kept = [(s, c, {"population": gate, "phase": phase, "risk": risk, "described": None})
+                    for s, c, gate, phase, risk in alive]
         distinct = self.distinct[tid]
-        hits = [(len(distinct[c.variant.number] & said), s, c, st) for s, c, st in alive]
-        h1 = max(h for h, *_ in hits)
-        pool = [x for x in hits if x[0] == h1] if h1 > 0 else hits
-        pool.sort(key=lambda x: (-x[1], x[2].variant.number))
-        close = [(s, c, st) for _h, s, c, st in pool][:MAX_CANDIDATES]
-        first = close[0]
-        # One variant left by the gates, or one ahead on the words that tell them apart.
-        if (h1 > 0 or len(alive) == 1) and len(close) == 1 and all(v is True for v in first[2].values()):
-            return Route("rated", topic, first[1].variant, (), (), "one variant fits", note)
-        missing = sorted({k for _s, _c, st in close for k, v in st.items() if v is None})
-        if len(close) > 1 or (h1 == 0 and len(alive) > 1):
+        told = dict(note.described)
+
+        def telling(c: Compiled) -> int:
+            # the words that tell it from its siblings, and each deciding description the note shares with it
+            shared = sum(1 for g, vals in c.reading.described if g in deciding and told.get(g, frozenset()) & vals)
+            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * shared
+
+        hits = sorted(((telling(c), s, c, st) for s, c, st in kept),
+                      key=lambda x: (-x[0], -x[1], x[2].variant.number))
+        h1, s1 = hits[0][0], hits[0][1]
+        # ahead by RATE_LEAD telling words, or by one when the lexical score agrees
+        ahead = len(hits) == 1 or h1 > 0 and (h1 >= hits[1][0] + RATE_LEAD
+                                              or AGREE and h1 > hits[1][0] and s1 > max(x[1] for x in hits[1:]))
+        first = hits[0]
+        if ahead and all(v is not None for v in first[3].values()):
+            return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
+        if ahead:
+            pool = [first]
+        else:
+            pool = [x for x in hits if x[0] == h1] if h1 > 0 else hits
+        close = [(c.variant.number, s, c.variant.id) for _h, s, c, _st in pool][:MAX_CANDIDATES]
+        missing = sorted({k for _h, _s, _c, st in pool for k, v in st.items() if v is None})
+        if len(pool) > 1:
             missing.append("wording")
-        cands = tuple((topic.title, c.variant.number) for _s, c, _st in sorted(close, key=lambda x: x[1].variant.number))
-        return Route("needs-information", topic, None, cands, tuple((k, QUESTIONS[k]) for k in missing),
-                     f"{len(close)} variant(s) of {topic.title} could fit", note)
+        return "ask", close, missing
 
 
 _ROUTERS: dict[tuple[str, frozenset[str]], Router] = {}
