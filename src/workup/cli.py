@@ -19,6 +19,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check knowledge packs.")
 app.add_typer(kb_app, name="kb")
 
+from workup.imported.commands import drift as _kb_drift, import_app as _import_app, imported as _kb_imported  # noqa: E402
+
+kb_app.add_typer(_import_app, name="import")
+kb_app.command("imported")(_kb_imported)
+kb_app.command("drift")(_kb_drift)
+
+from workup.audit.commands import audit_app as _audit_app, demo_app as _demo_app  # noqa: E402
+
+app.add_typer(_audit_app, name="audit")
+app.add_typer(_demo_app, name="demo")
+
 _FORMATS = ("text", "json", "markdown", "jsonl")
 
 
@@ -44,6 +55,12 @@ def _load_kb(path: Optional[Path]):
     from workup.kb import load
 
     return load(path)
+
+
+def _imported_pack():
+    from workup.imported.pack import load_imported
+
+    return load_imported()
 
 
 def _render(rec, reading, fmt: str, width: int | None = None) -> str:
@@ -77,6 +94,8 @@ def recommend(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="Correct or add a fact: FACT=VALUE (repeatable; wins over text and --facts), e.g. --set trauma=false."
     ),
+    topic: Optional[str] = typer.Option(None, "--topic", help="An imported ACR topic (its title) to answer for, with --variant."),
+    variant: Optional[int] = typer.Option(None, "--variant", help="The ACR variant number within --topic."),
 ) -> None:
     """Route a scenario to the ACR variant that applies, rate the procedures and give the next steps."""
     if fmt not in _FORMATS:
@@ -84,6 +103,11 @@ def recommend(
     try:
         kb = _load_kb(pack)
         day = _as_of(as_of)
+        if topic is not None or variant is not None:
+            from workup.imported.commands import imported_answer
+
+            sys.stdout.write(_render(imported_answer(topic, variant, day, order), None, fmt, width) + "\n")
+            return
         if input_ is not None:
             _batch(input_, kb, day, order, fmt)
             return
@@ -105,7 +129,7 @@ def recommend(
             payload["facts"] = {**given, **_settings(set_)}
         if text is not None:
             payload["text"] = text
-        rec, reading = consult(payload, kb, day, order)
+        rec, reading = consult(payload, kb, day, order, imported=_imported_pack())
         sys.stdout.write(_render(rec, reading, fmt, width) + "\n")
     except WorkupError as e:
         _fail(e, fmt)
@@ -179,7 +203,7 @@ def _batch(path: Path, kb, day: date, order: str | None, fmt: str) -> None:
                     raise IntakeError(f"line {lineno} is not valid JSON: {e}", code="IN218") from None
                 if isinstance(item, dict):
                     ident = item.get("id")
-                rec, reading = consult(item, kb, day, order, strict=False)
+                rec, reading = consult(item, kb, day, order, strict=False, imported=_imported_pack())
                 doc = to_document(rec)
                 if reading is not None:
                     doc["understood"] = reading.to_list()
@@ -208,6 +232,10 @@ def guide(
             if topic not in kb.topics:
                 raise WorkupError(f"unknown topic {topic!r}; known: {', '.join(sorted(kb.topics))}", code="EV310")
             out = render_topic_guide(kb, topic)
+        elif variant and variant.startswith("acr-") and variant not in kb.variants:
+            from workup.imported.commands import imported_guide
+
+            out = imported_guide(variant)
         elif variant:
             if variant not in kb.variants:
                 raise WorkupError(f"unknown variant {variant!r}; see `workup kb variants`", code="EV311")
@@ -246,14 +274,16 @@ def kb_lint(
 def kb_export(
     fmt: str = typer.Option("csv", "--format", help="csv"),
     pack: Optional[Path] = typer.Option(None, "--pack", help="Export an external pack."),
+    with_imported: bool = typer.Option(True, "--imported/--no-imported", help="Include the imported table's variants."),
 ) -> None:
-    """Write every packed rating as CSV rows."""
+    """Write every packed rating (and every imported variant's) as CSV rows."""
     try:
         if fmt != "csv":
             raise WorkupError("--format must be csv", code="KB110")
+        from workup.imported.pack import load_imported
         from workup.kb.export import export_csv
 
-        sys.stdout.write(export_csv(_load_kb(pack)))
+        sys.stdout.write(export_csv(_load_kb(pack), load_imported() if with_imported else None))
     except WorkupError as e:
         _fail(e, "text")
 

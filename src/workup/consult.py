@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from workup.errors import IntakeError
-from workup.types import Facts, Recommendation
+from workup.types import Facts, Recommendation, Status
 
 MAX_TEXT = 100_000  # characters of free text accepted for one scenario
 FIELDS = frozenset({"id", "facts", "text", "order", "as_of", "fhir"})
@@ -65,13 +65,16 @@ def _bundle_facts(bundle: Any, kb, as_of: date) -> tuple[Facts, list[str]]:
     return facts, list(orders or ())
 
 
-def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True) -> Consultation:
+def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, strict: bool = True,
+                    imported=None, base: Facts | None = None, reader=None) -> Consultation:
     """Turn one input object into a recommendation.
 
     The object holds ``facts`` (an object), ``text`` (a string) and/or ``fhir`` (a Bundle),
     with optional ``order`` (a procedure name) and ``as_of``. Explicit facts win over facts
-    read from text, which win over facts read from FHIR. With ``strict=False`` (batch files,
-    whose lines often carry their own metadata) other top-level fields are ignored.
+    read from text, which win over facts read from FHIR, which win over ``base`` (e.g. facts
+    from ICD-10-CM reason codes). With ``strict=False`` (batch files, whose lines often carry
+    their own metadata) other top-level fields are ignored. ``reader(text, kb, as_of)``, when
+    given, replaces :func:`read_text` (the population audit passes a memoised one).
 
     Raises:
         IntakeError: the input cannot be read.
@@ -88,13 +91,14 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         raise IntakeError("input needs 'facts' (an object), 'text' (a string) or 'fhir' (a Bundle)", code="IN205")
     if payload.get("as_of") is not None:
         as_of = parse_as_of(payload["as_of"])
-    facts = Facts()
+    facts = base if base is not None else Facts()
     bundle_orders: list[str] = []
     if payload.get("fhir") is not None:
-        facts, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
+        bundle, bundle_orders = _bundle_facts(payload["fhir"], kb, as_of)
+        facts = bundle.merged_over(facts)
     reading = None
     if "text" in payload:
-        reading = read_text(payload["text"], kb, as_of)
+        reading = (reader or read_text)(payload["text"], kb, as_of)
         facts = reading.facts.merged_over(facts)
     facts = parse_facts(payload.get("facts", {}), kb).merged_over(facts)
     order = payload.get("order", order)
@@ -102,10 +106,57 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
         raise IntakeError("'order' must be a procedure name", code="IN206")
     if order is None and bundle_orders:
         order = bundle_orders[0]  # the Bundle's first ServiceRequest, by name
-    return Consultation(evaluate(facts, kb, as_of, order), reading, order)
+    rec = rate_ordered(facts, kb, as_of, order)
+    if imported is not None and reading is not None and rec.status is Status.NO_CRITERIA_APPLY:
+        rec = _imported(rec, imported, kb, payload["text"], as_of, order)
+    return Consultation(rec, reading, order)
 
 
-def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True):
+def _imported(rec: Recommendation, pack, kb, text: str, as_of: date, order: str | None) -> Recommendation:
+    """Route a note the curated packs do not cover into the imported table (never a curated topic)."""
+    from workup.imported.answer import routed_answer
+    from workup.imported.table import topic_key
+
+    curated = frozenset(topic_key(t.source.title) for t in kb.topics.values())
+    return routed_answer(pack, text, curated, as_of, order) or rec
+
+
+def rate_ordered(facts: Facts, kb, as_of: date, order: str | None) -> Recommendation:
+    """Evaluate ``facts`` and rate ``order`` as the one order matcher reads it.
+
+    An order the catalogue names exactly is rated as before. Otherwise its words are read
+    (:func:`workup.intake.procedures.match_order`): one study → rated as that study, with
+    ``read_as``; several, or CT/MRI without a contrast phase → every candidate is rated and
+    the order says what it does not tell (``undecided_by``), never picking one.
+    """
+    from dataclasses import replace
+
+    from workup.engine import evaluate
+    from workup.engine.rate import rate_order
+    from workup.intake.procedures import match_order
+
+    if order is None or kb.procedure_by_name(order) is not None:
+        return evaluate(facts, kb, as_of, order)
+    m = match_order(order, [p.reference_name for p in kb.procedures.values()])
+    if m.status == "matched":
+        rec = evaluate(facts, kb, as_of, m.names[0])
+        if rec.order is None:
+            return rec
+        return replace(rec, order=replace(rec.order, ordered=order, read_as=m.names[0]))
+    rec = evaluate(facts, kb, as_of, order)
+    if m.status == "unknown" or rec.order is None:
+        return rec
+    region = rec.facts.value("region")
+    region = region if isinstance(region, str) else None
+    cands = tuple(replace(rate_order(kb, rec.procedures, n, region), read_as=n) for n in m.names)
+    what = "whether contrast is given" if m.undecided_by == "contrast" else "which of these studies it is"
+    note = f"the order does not say {what}; each study it could be is rated below"
+    return replace(rec, order=replace(rec.order, alternatives=(), note=note, undecided_by=m.undecided_by,
+                                      candidates=cands))
+
+
+def consult(payload: dict[str, Any], kb, as_of: date, order: str | None = None, *, strict: bool = True,
+            imported=None):
     """Like :func:`consult_payload`, returning ``(recommendation, reading)`` (the CLI's shape)."""
-    c = consult_payload(payload, kb, as_of, order, strict=strict)
+    c = consult_payload(payload, kb, as_of, order, strict=strict, imported=imported)
     return c.recommendation, c.reading

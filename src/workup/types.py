@@ -222,6 +222,10 @@ class RatedProcedure:
     rrl: Radiation
     rrl_rank: int  # 0 for none, 1..5 by level; 99 when unknown ("varies")
     modality: str
+    # From an imported table only (None for curated ratings, and then not in the document):
+    peds_rrl: Radiation | None = None  # paediatric RRL: level and the paediatric dose band
+    median: float | None = None  # the panel's median rating
+    soe: str | None = None  # strength of evidence, as the table gives it
     # The engine builds one per pack, variant and region and every document lists it: its
     # dict is built once and copied (never shared, so a caller may change its copy).
     _dict: dict | None = field(default=None, init=False, repr=False, compare=False)
@@ -238,9 +242,17 @@ class RatedProcedure:
                 "rrl": self.rrl.to_dict(),
                 "modality": self.modality,
             }
+            if self.peds_rrl is not None:
+                d["peds_rrl"] = {"level": self.peds_rrl.level, "dose": self.peds_rrl.adult_dose}
+            if self.median is not None:
+                d["median"] = self.median
+            if self.soe is not None:
+                d["soe"] = self.soe
             object.__setattr__(self, "_dict", d)
         out = d.copy()
         out["rrl"] = d["rrl"].copy()
+        if "peds_rrl" in d:
+            out["peds_rrl"] = d["peds_rrl"].copy()
         return out
 
 
@@ -339,6 +351,9 @@ class OrderRating:
     procedure: RatedProcedure | None  # None when the order is not in the variant
     alternatives: tuple[RatedProcedure, ...] = ()
     note: str = ""
+    read_as: str | None = None  # the catalogue name the order's words were read as
+    undecided_by: str | None = None  # "contrast" | "study": what the order does not say
+    candidates: tuple["OrderRating", ...] = ()  # each study the order could be, rated
 
     def to_dict(self) -> dict:
         d: dict = {"ordered": self.ordered}
@@ -349,6 +364,11 @@ class OrderRating:
         d["alternatives"] = [p.to_dict() for p in self.alternatives]
         if self.note:
             d["note"] = self.note
+        if self.read_as is not None:
+            d["read_as"] = self.read_as
+        if self.undecided_by is not None:
+            d["undecided_by"] = self.undecided_by
+            d["candidates"] = [c.to_dict() for c in self.candidates]
         return d
 
 
@@ -418,3 +438,5 @@ class Recommendation:
     pathway_id: str | None = None
     path: tuple[str, ...] = field(default=())
     reason: Reason | None = None  # why no criteria apply (no-criteria-apply only)
+    # needs-information between imported variants: (normalised ACR topic title, variant number)
+    candidates: tuple[tuple[str, int], ...] = ()

@@ -10,7 +10,7 @@ Red-flag and no-red-flag variants are defined by the knowledge pack, not listed 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import pytest
@@ -23,6 +23,7 @@ from workup.kb import build, default
 from workup.kb.lint import walk_criteria
 from workup.kb.schema import Criterion, RefTo
 from workup.render.document import dumps, to_document
+from workup.errors import EvaluationError
 from workup.types import Fact, Facts, Status
 
 AS_OF = date(2025, 6, 1)
@@ -122,7 +123,7 @@ def test_red_flag_and_no_red_flag_variant_sets_are_non_trivial():
 
 
 @SETTINGS
-@given(fact_values(), st.dates(date(2020, 1, 1), date(2030, 12, 31)))
+@given(fact_values(), st.dates(AS_OF, date(2030, 12, 31)))  # surgery dates are drawn up to AS_OF
 def test_same_facts_and_date_give_byte_identical_documents(values, as_of):
     first = document(values, as_of=as_of)
     assert document(values, as_of=as_of) == first
@@ -201,7 +202,17 @@ def test_known_gaps_name_red_flags():
 
 
 @SETTINGS
-@given(fact_values(), st.dates(date(2015, 1, 1), date(2035, 1, 1)))
+@given(fact_values(exclude=frozenset({"days_since_surgery"})), st.dates(date(2015, 1, 1), date(2035, 1, 1)),
+       st.integers(1, 4000))
+def test_a_surgery_after_the_consultation_date_is_refused_with_ev304(values, as_of, days_after):
+    surgery = as_of + timedelta(days=days_after)
+    with pytest.raises(EvaluationError) as e:
+        evaluate(facts_of({**values, "surgery_date": surgery}), KB, as_of)
+    assert e.value.code == "EV304"
+
+
+@SETTINGS
+@given(fact_values(), st.dates(AS_OF, date(2035, 1, 1)))
 def test_random_facts_always_give_one_of_three_statuses(values, as_of):
     rec = evaluate(facts_of(values), KB, as_of)
     assert rec.status in (Status.RATED, Status.NEEDS_INFORMATION, Status.NO_CRITERIA_APPLY)
@@ -253,6 +264,7 @@ def test_a_one_way_rule_only_ever_derives_its_own_value(values):
 @SETTINGS
 @given(fact_values())
 @example({"age": 58.0, "region": "cervical", "myelopathy": True, "prior_surgery_cervical": True, "days_since_surgery": 365.0})
+@example({"prior_surgery_cervical": True, "dysphagia": True, "days_since_surgery": 0.0})  # urgent step, four questions
 def test_steps_given_while_asking_hold_for_every_answer(values):
     """A needs-information answer gives next steps only when every answer to its questions leads to each of them."""
     from workup.engine.recommend import _answers
@@ -260,10 +272,15 @@ def test_steps_given_while_asking_hold_for_every_answer(values):
     rec = evaluate(facts_of(values), KB, AS_OF)
     if rec.status is not Status.NEEDS_INFORMATION or not rec.next_steps:
         return
-    assert len(rec.missing_facts) <= 2 and not rec.procedures
     numbered = {c.n for c in rec.citations}
     for step in rec.next_steps:
         assert set(step.citations) <= numbered  # every reference the steps use is in the document
+    # urgent steps (scope.yaml) lead any answer by design, and are urgent or emergent
+    urgent_steps = [s for s in rec.next_steps if s.node_id.startswith("urgent:")]
+    assert all(s.urgency in ("urgent", "emergent") for s in urgent_steps)
+    if len(urgent_steps) == len(rec.next_steps):
+        return
+    assert len(rec.missing_facts) <= 2 and not rec.procedures
     answers = [[(m.fact, v) for v in _answers(KB, m.fact)] for m in rec.missing_facts]
     combos = [[]]
     for options in answers:
@@ -273,4 +290,5 @@ def test_steps_given_while_asking_hold_for_every_answer(values):
         assert branch.status is Status.RATED, combo
         texts = {(s.kind, s.reference_name, s.text) for s in branch.next_steps}
         for step in rec.next_steps:
-            assert (step.kind, step.reference_name, step.text) in texts, (combo, step)
+            if not step.node_id.startswith("urgent:"):
+                assert (step.kind, step.reference_name, step.text) in texts, (combo, step)

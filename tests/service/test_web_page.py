@@ -479,3 +479,34 @@ def test_questions_are_audited_too_but_an_empty_form_or_refused_input_is_not(cli
     refused = client.get("/?fact.age=old&as_of=2026-05-30")
     assert refused.status_code == 400 and "x-workup-consult-id" not in refused.headers
     assert len(store.consult_ids()) == before
+
+
+# --------------------------------------------------------------------- corrections
+
+
+def fix_links(html: str) -> dict[str, list[str]]:
+    """fact id → the correction links the page offers for it (understood and assumed facts)."""
+    out: dict[str, list[str]] = {}
+    for href, fact in re.findall(r'<a class="fix-link" href="([^"]+)" data-fact="([^"]+)">', html):
+        out.setdefault(fact, []).append(unescape(href))
+    return out
+
+
+def test_a_misread_fact_is_corrected_by_following_its_link(client):
+    text = "45F low back pain for 3 weeks after lifting, denies trauma, no fever"
+    page = client.get(url({}, text)).text
+    assert "<title>Low Back Pain · Variant 1 ·" in page
+    links = fix_links(page)
+    assert "fever" in links, sorted(links)  # read as negated: its link says it is present
+    flipped = links["fever"][0]
+    assert "fact.fever=true" in flipped and "text=" in flipped
+    again = client.get(flipped).text
+    assert "<title>Low Back Pain · Variant 7 ·" in again  # the infection variant: the answer updated
+
+
+def test_an_assumed_red_flag_has_a_link_that_says_it_is_present(client):
+    page = client.get(url({}, "45F low back pain for 3 weeks, no leg symptoms")).text
+    links = fix_links(page)
+    assert "fever" in links or "malignancy_history" in links, sorted(links)
+    fact = "fever" if "fever" in links else "malignancy_history"
+    assert any(f"fact.{fact}=true" in h for h in links[fact])

@@ -117,3 +117,20 @@ def test_text_file_bad_inputs_are_clear_errors(tmp_path: Path) -> None:
         r = run("recommend", "--text-file", str(f), "--format", "json")
         assert r.exit_code == 2, (f, r.output)
         assert json.loads(r.stdout)["error"]["code"] == code
+
+
+def test_set_corrects_a_fact_read_from_the_text() -> None:
+    text = "45F low back pain for 3 weeks after lifting, denies trauma, no fever, no leg symptoms"
+    plain = json.loads(run("recommend", text, "--as-of", "2026-11-25", "--format", "json").stdout)
+    fixed = run("recommend", text, "--as-of", "2026-11-25", "--format", "json", "--set", "fever=true", "--set", "age=45")
+    assert fixed.exit_code == 0, fixed.output
+    doc = json.loads(fixed.stdout)
+    fever = next(f for f in doc["facts"] if f["id"] == "fever")
+    assert fever["value"] is True and fever["origin"] == "given"
+    assert doc["variant"] != plain["variant"]
+
+
+@pytest.mark.parametrize("bad", ["fever", "=true", "fever="])
+def test_set_without_a_value_is_in227(bad: str) -> None:
+    r = run("recommend", "back pain", "--set", bad)
+    assert r.exit_code == 2 and "IN227" in r.output

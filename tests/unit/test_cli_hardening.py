@@ -45,7 +45,7 @@ def test_surgery_date_after_as_of_is_refused(tmp_path: Path) -> None:
     r = runner.invoke(app, ["recommend", "--facts", str(f), "--as-of", "2026-11-25", "--format", "json"])
     assert r.exit_code == 2, r.output
     doc = json.loads(r.stdout)
-    assert doc["error"]["code"] == "EV320" and "2026-12-01" in doc["error"]["message"]
+    assert doc["error"]["code"] == "EV304" and "2026-12-01" in doc["error"]["message"]
 
 
 def test_surgery_date_on_as_of_is_accepted(tmp_path: Path) -> None:

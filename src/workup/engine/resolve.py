@@ -46,7 +46,7 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
         if days < 0:
             raise EvaluationError(
                 f"surgery_date {surgery_date.value.isoformat()} is after the consultation date {as_of.isoformat()}",
-                code="EV320",
+                code="EV304",
             )
         items["days_since_surgery"] = Fact(
             "days_since_surgery",

@@ -67,7 +67,9 @@ class TargetSpec:
     negated: Mapping[str, Any] = field(default_factory=dict)
     possible: Mapping[str, Any] = field(default_factory=dict)
     historical: str = "keep"
-    hypothetical: str = "drop"  # keep: a wish or plan is itself the fact ("wants to discuss an epidural")
+    # keep: a wish or plan is itself the fact ("wants to discuss an epidural"); only: the rule reads
+    # nothing unless a plan or wish cue governs it ("discussing ESI vs decompression")
+    hypothetical: str = "drop"
     region: str | None = None
     region_rank: int = 9
     surgery: SurgerySpec | None = None
@@ -165,6 +167,7 @@ class Lexicon:
     clause_starts: frozenset[str] = frozenset()
     clause_pattern: "re.Pattern[str] | None" = None
     clause_negations: frozenset[str] = frozenset()
+    dated_history: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------- loading
@@ -420,6 +423,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(w.lower() for w in cf.clauses.starts) if cf.clauses else frozenset(),
         re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
         frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
+        frozenset(w.lower() for w in cf.dated_history),
     )
 
 

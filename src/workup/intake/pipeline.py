@@ -59,7 +59,8 @@ class Pipeline:
         from workup.intake import budget
 
         budget.BUDGET.check_text(text)
-        doc = self.nlp.make_doc(text)
+        # a text that ends without a mark ends its last line: "… Fever: N" closes that item
+        doc = self.nlp.make_doc(text if text[-1:] in ("", "\n") else text + "\n")
         split_sentences(doc)
         budget.BUDGET.check_sentences(doc)
         spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
@@ -314,18 +315,62 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     return cats
 
 
+def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
+    """Make a finding history when its clause dates it years back: "had pneumonia 4 years ago, fully
+    treated" (``dated_history`` in context.yaml).
+
+    The cue "years ago" overlaps the duration target ("4 years") and medspaCy prunes it, so the
+    reader applies it: a main-layer finding followed in its clause (up to a comma, a semicolon or the
+    sentence's end) by a value-layer duration in those units and then "ago".
+    """
+    if not lexicon.dated_history:
+        return cats
+    dated: list[int] = []  # token index where each dating duration starts
+    for s in spans:
+        spec = lexicon.by_id[s.label_]
+        if spec.layer != "value" or s.end >= len(doc) or doc[s.end].lower_ != "ago":
+            continue
+        unit = s[-1].lower_.rstrip(".")
+        if unit in lexicon.dated_history or any(unit.endswith(u) and unit[: -len(u)].isdigit() for u in lexicon.dated_history):
+            dated.append(s.start)
+    if not dated:
+        return cats
+    out = list(cats)
+    # The nearest dating duration at or after the finding decides (any later one has the same
+    # clause break or sentence end before it): bisection and prefix counts keep this linear.
+    dated.sort()
+    ix = doc_index(doc, lexicon)
+    breaks = [0] * (len(doc) + 1)
+    for tok in doc:
+        breaks[tok.i + 1] = breaks[tok.i] + (tok.text in (",", ";"))
+    for k, s in enumerate(spans):
+        if lexicon.by_id[s.label_].layer != "main" or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+            continue
+        j = bisect_left(dated, s.end)
+        if j < len(dated) and dated[j] < ix.sent_end[s.start] and breaks[dated[j]] == breaks[s.end]:
+            out[k] = cats[k] | {"HISTORICAL"}
+    return out
+
+
 def split_sentences(doc: Any) -> None:
     """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines.
 
     A number with a short unit or sex letter keeps its full stop in one token ("44M.", "3d."):
     that full stop ends a sentence too ("No trauma, 44M. Physio ongoing.").
     """
+    import numpy
+    from spacy.attrs import SENT_START
+
+    # Set in one array: Token.is_sent_start's setter scans the whole doc each time (quadratic).
+    marks: list[int] = []
     start = True
     for tok in doc:
-        tok.is_sent_start = start
+        marks.append(1 if start else -1)
         t = tok.text
         ends = t in _SENT_END or _NUMBER_WITH_STOP.match(t) is not None
         start = (ends and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (tok.is_space and "\n" in t)
+    if marks:
+        doc.from_array([SENT_START], numpy.array(marks, dtype="int64").astype("uint64").reshape(-1, 1))
 
 
 def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
@@ -364,11 +409,12 @@ def get_pipeline(fact_ids: frozenset[str] | None = None) -> Pipeline:
 
 
 def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
-    """The token pattern of a checklist cue: its words, then a punctuation mark unless it ends in one."""
+    """The token pattern of a checklist cue: its words, then a punctuation mark or a line break
+    (one item a line: "Trauma: N\nFever: N") unless it ends in a mark."""
     tokens = [t.lower_ for t in nlp.make_doc(literal)]
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
     if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
-        pattern.append({"IS_PUNCT": True})
+        pattern.append({"TEXT": {"REGEX": r"^(?:[^\w\s]+|\s*\n\s*)$"}})
     return pattern
 
 
@@ -385,7 +431,9 @@ def _build(lexicon: Lexicon) -> Pipeline:
     # every cue with every other cue and target of the note (quadratic; see context_graph.py).
     medspacy_context.ConTextGraph = LinearContextGraph
 
-    nlp = spacy.blank("en")
+    from workup.intake.tokenizer import linear_suffixes
+
+    nlp = linear_suffixes(spacy.blank("en"))  # same tokens, linear in a long chunk (tokenizer.py)
     target_rules = [TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets]
     matcher = TargetMatcher(nlp, result_type=None, prune=False)
     matcher.add(target_rules)

@@ -129,6 +129,8 @@ class ContextFile(Strict):
     rules: list[ContextRule]
     lists: ListCues
     clauses: ClauseCues | None = None
+    # units of a "<duration> ago" that dates a finding of its clause to the past ("pneumonia 4 years ago")
+    dated_history: list[str] = Field(default_factory=list)
 
 
 class SexCues(Strict):

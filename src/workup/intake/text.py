@@ -98,13 +98,21 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
         IntakeError: the text is not a string, is empty, too long or binary.
     """
     _check(text)
-    from workup.intake.pipeline import GROUP, categories, doc_index, extend_negated_lists, get_pipeline
+    from workup.intake.pipeline import (
+        GROUP,
+        categories,
+        date_history,
+        doc_index,
+        extend_negated_lists,
+        get_pipeline,
+    )
 
     pipe = get_pipeline(frozenset(kb.facts))
     lex = pipe.lexicon
     doc = pipe.doc(text)
     spans = list(doc.spans[GROUP])
     cats = extend_negated_lists(spans, [categories(s, doc, lex) for s in spans], doc, lex)
+    cats = date_history(spans, cats, doc, lex)
     # Each sentence's text is built once, not once per mention (span.sent walks the
     # sentence: many mentions in one long sentence made this quadratic).
     ix = doc_index(doc, lex)
@@ -164,8 +172,10 @@ def _status(cats: set[str]) -> Assertion:
 
 def _given(spec: TargetSpec, status: Assertion) -> dict[str, FactValue]:
     """The facts one mention gives, by its assertion status."""
-    if status is Assertion.HYPOTHETICAL and spec.hypothetical == "keep":
+    if status is Assertion.HYPOTHETICAL and spec.hypothetical in ("keep", "only"):
         return dict(spec.facts)
+    if spec.hypothetical == "only":
+        return {}  # an option under discussion: read only where a plan or wish cue governs it
     if status in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
         return {}
     if status is Assertion.NEGATED:
@@ -230,6 +240,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             elif spec.value == "duration":
                 days = V.days_of(m.phrase, lex)
                 kind = V.classify_duration(text, m.start, m.end, lex)
+                point = V.is_ago(text, m.end, lex) or m.rule == "duration-past"
+                if kind == "symptom" and point and not _names_complaint(m, lex):
+                    kind = "skip"  # "had pneumonia 4 years ago": the time since something else
                 if days is not None and kind == "event":
                     events.append((days, m))
                 elif days is not None:
@@ -269,6 +282,12 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             if not any(least < limit <= most for limit in limits):
                 col.add("symptom_duration_days", least, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
         unread_surgery = _surgery_dates(text, mentions, col, kb, lex, as_of)
+    # symptoms have lasted at least as long as the treatment given for them ("sciatica persisting
+    # despite 10 weeks of physical therapy"): the least duration the note implies
+    care = [c for c in col.values.get("conservative_care_days", []) if isinstance(c[0], (int, float))]
+    if "symptom_duration_days" not in col.values and care:
+        value, m, ev = max(care, key=lambda c: c[0])
+        col.add("symptom_duration_days", value, m, ev)
 
     region = _pick_region(region_cues)
     if region is not None:
@@ -314,6 +333,15 @@ def _regions_of(kind: str, phrase: str, rc: RegionCues) -> list[str]:
         region = rc.letters.get(m.group(1).lower()) if m else None
         return [region] if region else []
     return rc.named(phrase)[:1]
+
+
+def _names_complaint(m: Mention, lex: Lexicon) -> bool:
+    """Whether the sentence of a point in time ("3 weeks ago", "last year") names the complaint
+    (values.yaml ``complaint_words``): "mammogram normal last year" dates the mammogram, not the pain."""
+    from workup.intake import values as V
+
+    words = V.compiled(lex).complaint_words
+    return words is None or words.search(m.sentence) is not None
 
 
 def _pick_region(cues: list[tuple[int, int, str, Mention]]) -> tuple[str, Mention] | None:

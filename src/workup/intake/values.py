@@ -70,7 +70,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         duration_of=re.compile(v.duration_of, f),
         ago=re.compile(v.ago, f),
         relative={str(k).lower(): float(n) for k, n in v.relative.items()},
-        post_op_day=re.compile(v.post_op_day, f),
+        post_op_day=re.compile(expand(v, v.post_op_day), f),
         after_therapy=re.compile(expand(v, v.after_therapy), f),
         before_therapy=re.compile(expand(v, v.before_therapy), f),
         skip_before=re.compile(v.skip_before, f),
@@ -158,6 +158,11 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
     return "symptom"
 
 
+def is_ago(text: str, end: int, lexicon: Lexicon) -> bool:
+    """Whether the duration ending at ``end`` is a point in time ("3 weeks ago")."""
+    return compiled(lexicon).ago.match(text[end : end + 20]) is not None
+
+
 def relative_days(words: str, lexicon: Lexicon) -> float | None:
     """Days since a relative time such as "since yesterday" or "since last week"."""
     low = " ".join(words.lower().split())
@@ -170,7 +175,12 @@ def relative_days(words: str, lexicon: Lexicon) -> float | None:
 
 def post_op_days(text: str, lexicon: Lexicon) -> list[tuple[float, int, int]]:
     """Every "POD 5" / "post-op day 5" as (days, start, end)."""
-    return [(float(m.group(1)), m.start(), m.end()) for m in compiled(lexicon).post_op_day.finditer(text)]
+    out = []
+    for m in compiled(lexicon).post_op_day.finditer(text):
+        day = next((g for g in m.groups() if g is not None), None)
+        if day is not None:
+            out.append((float(day), m.start(), m.end()))
+    return out
 
 
 @dataclass(frozen=True)

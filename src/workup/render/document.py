@@ -36,6 +36,8 @@ def to_document(rec: Recommendation, *, include_trace: bool = True) -> dict[str,
         "pathway": {"id": rec.pathway_id, "path": list(rec.path)} if rec.pathway_id else None,
         "citations": [c.to_dict() for c in rec.citations],
     }
+    if rec.candidates:
+        doc["candidates"] = [{"topic": t, "variant": n} for t, n in rec.candidates]
     if rec.order is not None:
         doc["order"] = rec.order.to_dict()
     if include_trace:

@@ -149,6 +149,15 @@ def render_text(rec: Recommendation, reading: Any = None, *, width: int | None =
             p(Text("  Better-rated alternatives (least radiation first):"))
             for a in o.alternatives:
                 p(Text(f"    – {a.name}: {a.rating} ({a.category.label}) · {a.rrl.level} {a.rrl.adult_dose}"))
+        for c in o.candidates:
+            cp = c.procedure
+            p(Text(f"    – if {c.read_as}: " + (f"rated {cp.rating} — {cp.category.label}" if cp is not None
+                                               else "not rated for this scenario")))
+    if rec.candidates:
+        p()
+        p(Text("Scenarios that could apply", style="bold underline"))
+        for topic, number in rec.candidates:
+            p(Text(f"  • {topic} — Variant {number}"))
     if rec.procedures:
         p()
         p(Text("Rated procedures", style="bold underline"))

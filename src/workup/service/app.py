@@ -156,6 +156,7 @@ def create_app(
         verifier=TokenVerifier(settings, replay=StoreReplay(store), not_before=store.replay_since),
         clock=clock or (lambda: datetime.now(timezone.utc)),
         new_id=new_id or new_uuid,
+        imported=_imported(settings),
     )
     if not settings.dev_insecure:
         app.state.workup.verifier.prefetch()  # keys fetched in the background, never on a request
@@ -204,3 +205,9 @@ def create_app(
     app.add_middleware(RelativeRedirects)
     return app
 
+
+def _imported(settings: Settings):
+    """The imported ACR table in the settings' data directory, or None."""
+    from workup.imported.pack import load_imported
+
+    return load_imported(settings.data_dir)

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     log_phi: bool = False  # never log request bodies, tokens or free text unless this is set
     source_label: str = "workup · ACR Appropriateness Criteria"
     source_url: str | None = None
+    data_dir: Path | None = None  # where `workup kb import` stored the user's table; default the platform's user data dir
 
     def audit_url(self) -> str:
         """The SQLAlchemy URL of the audit log."""

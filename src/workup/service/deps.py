@@ -27,6 +27,7 @@ class State:
     verifier: TokenVerifier
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
+    imported: Any = None  # the imported ACR table (workup.imported.pack.ImportedPack), when there is one
 
 
 _rng: random.Random | None = None

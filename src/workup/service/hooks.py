@@ -18,7 +18,7 @@ from typing import Any
 from workup.engine import evaluate
 from workup.errors import ServiceError
 from workup.intake.fhir import facts_from_resources
-from workup.intake.orders import read_order
+from workup.intake.procedures import match_order
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import ProcedureDef
 from workup.render.cds import OrderAdvice
@@ -55,19 +55,13 @@ def loinc_index(kb: KnowledgeBase) -> dict[str, ProcedureDef]:
 def read_order_text(kb: KnowledgeBase, text: str) -> tuple[ProcedureDef | None, bool]:
     """Identify a study from order text when modality, region and contrast are unambiguous.
 
-    Returns the procedure (or None) and whether the text looks like spine imaging at all.
+    Uses the one order matcher (:func:`workup.intake.procedures.match_order`) over the pack's
+    catalogue. Returns the procedure (or None) and whether the text looks like spine imaging at all.
     """
-    r = read_order(text)
-    if r.modality is None or r.region is None:
-        return None, r.spine and r.modality is not None
-    if r.contrast is None:
-        return None, True  # CT or MRI without a stated contrast phase is two different studies
-    hits = [
-        p for p in kb.procedures.values()
-        if p.modality == r.modality and p.region == r.region and p.contrast == r.contrast
-        and (("flexion" in p.reference_name.lower()) == r.dynamic_views)
-    ]
-    return (hits[0] if len(hits) == 1 else None), True
+    m = match_order(text, [p.reference_name for p in kb.procedures.values()])
+    if m.status == "matched":
+        return kb.procedure_by_name(m.names[0]), True
+    return None, m.reading.spine and m.reading.modality is not None
 
 
 def identify(kb: KnowledgeBase, request: dict[str, Any], loinc: dict[str, ProcedureDef]) -> DraftOrder:
@@ -159,12 +153,14 @@ def patient_facts(
 
 def advise(
     kb: KnowledgeBase, hook: str, context: dict[str, Any], prefetch: dict[str, Any] | None, as_of: date,
-    *, require_patient: bool = True, page_base: str | None = None,
+    *, require_patient: bool = True, page_base: str | None = None, imported=None,
 ) -> list[tuple[DraftOrder, OrderAdvice]]:
     """Advice for each focused draft order that is spine imaging (others get no card).
 
     ``page_base`` (the service's public base URL) gives each card a link to the clinician page
-    with the facts used, where a misread or assumed fact is corrected in one click.
+    with the facts used, where a misread or assumed fact is corrected in one click. With an
+    imported ACR table, an order the curated catalogue does not know is rated in the imported
+    variant its reasons route to (:func:`imported_advice`), when they route anywhere.
     """
     focused, _all = draft_requests(context, hook)
     loinc = loinc_index(kb)
@@ -172,6 +168,11 @@ def advise(
     out = []
     for req in focused:
         order = identify(kb, req, loinc)
+        if order.procedure is None and imported is not None:
+            rec = imported_advice(kb, imported, prefetch, order, as_of)
+            if rec is not None:
+                out.append((order, OrderAdvice(req, order.label, rec)))
+                continue
         if order.procedure is None:
             if order.spine:
                 out.append((order, OrderAdvice(req, order.label, None)))
@@ -197,3 +198,40 @@ def _page_link(base: str | None, rec: Any, as_of: date) -> str | None:
     raw = {f.id: url_value(f.value) for f in rec.facts.values() if f.origin is not FactOrigin.ASSUMED}
     return base.rstrip("/") + page_url(None, raw, as_of.isoformat())
 
+
+def _reason_text(prefetch: dict[str, Any] | None, order: DraftOrder, kb: KnowledgeBase, as_of: date) -> str:
+    """The words an order's reasons and notes give, with the patient's age and sex first."""
+    req = order.request
+    words: list[str] = []
+    for cc in req.get("reasonCode") or []:
+        if isinstance(cc, dict):
+            words.extend(t for t in [_text(cc.get("text")), *(_text(c.get("display")) for c in _codings(cc))] if t)
+    words.extend(t for n in req.get("note") or [] if isinstance(n, dict) for t in [_text(n.get("text"))] if t)
+    pre = prefetch if isinstance(prefetch, dict) else {}
+    for r in _resources(pre.get("conditions")):
+        if r.get("resourceType") == "Condition" and isinstance(r.get("code"), dict):
+            t = _text(r["code"].get("text")) or next((_text(c.get("display")) for c in _codings(r["code"])), None)
+            if t:
+                words.append(t)
+    if not words:
+        return ""
+    patient = [r for r in _resources(pre.get("patient")) if r.get("resourceType") == "Patient"][:1]
+    facts, _o = facts_from_resources(patient, kb, as_of) if patient else (Facts(), [])
+    head = []
+    if isinstance(facts.value("age"), (int, float)):
+        head.append(f"{int(facts.value('age'))} yo")
+    if facts.value("sex") in ("male", "female"):
+        head.append(str(facts.value("sex")))
+    return ". ".join([" ".join(head), *words]) if head else ". ".join(words)
+
+
+def imported_advice(kb: KnowledgeBase, pack, prefetch: dict[str, Any] | None, order: DraftOrder, as_of: date):
+    """The imported variant an order's reasons route to, with the order rated there; None when none fits."""
+    from workup.imported.answer import routed_answer
+    from workup.imported.table import topic_key
+
+    text = _reason_text(prefetch, order, kb, as_of)
+    if not text:
+        return None
+    curated = frozenset(topic_key(t.source.title) for t in kb.topics.values())
+    return routed_answer(pack, text, curated, as_of, order.label)

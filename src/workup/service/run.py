@@ -86,10 +86,21 @@ def warm_up(kb) -> None:
     consult_payload(WARM_UP, kb, date(2026, 1, 1))
 
 
+def _warm_up_imported(st) -> None:
+    """Build the imported table's router before the first request (when a table is imported)."""
+    if st.imported is None:
+        return
+    from workup.imported.route import router
+    from workup.imported.table import topic_key
+
+    router(st.imported, frozenset(topic_key(t.source.title) for t in st.kb.topics.values()))
+
+
 def worker_app():
     """The app of one uvicorn worker, from the environment (``uvicorn --factory``)."""
     app = create_app(get_settings())
     warm_up(app.state.workup.kb)
+    _warm_up_imported(app.state.workup)
     # Everything built so far (knowledge pack, language pipelines, app) lives as long as
     # the process: keep it out of the garbage collector's scans, which otherwise walk it
     # again and again under load.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from workup.audit.record import consultation_record, rating_entry
-from workup.consult import MAX_TEXT, consult_payload
+from workup.consult import MAX_TEXT, Consultation, consult_payload
 from workup.errors import ServiceError
 from workup.render.cds import pama_code
 from workup.render.document import dumps_bytes, to_document
@@ -30,6 +30,8 @@ class RecommendRequest(BaseModel):
     fhir: dict[str, Any] | None = Field(default=None, description="A FHIR R4 Bundle (Patient, Condition, Procedure, ServiceRequest…).")
     order: str | None = Field(default=None, max_length=300, description="An ordered procedure to rate, by name.")
     as_of: date | None = Field(default=None, description="Consultation date; default today.")
+    topic: str | None = Field(default=None, max_length=300, description="An imported ACR topic (its title or id), with variant.")
+    variant: int | None = Field(default=None, ge=1, le=1000, description="The ACR variant number within the imported topic.")
 
 
 @router.post("/recommend", summary="Route a scenario to its ACR variant and rate the procedures")
@@ -41,7 +43,10 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
     """Answer ``POST /v1/recommend`` once the caller is authenticated and the body validated."""
     payload = body.model_dump(exclude_none=True)
     now = st.clock()
-    c = consult_payload(payload, st.kb, now.date())
+    if body.topic is not None or body.variant is not None:
+        c = _imported_variant(st, body, now.date())
+    else:
+        c = consult_payload(payload, st.kb, now.date(), imported=st.imported)
     doc = to_document(c.recommendation)
     if c.reading is not None:
         doc["understood"] = c.reading.to_list()
@@ -59,6 +64,21 @@ async def recommend_response(st: State, body: RecommendRequest) -> Response:
     return Response(body_bytes, media_type="application/json", headers={"X-Workup-Consult-Id": consult_id})
 
 
+def _imported_variant(st: State, body: RecommendRequest, today: date) -> Consultation:
+    """The answer for an imported variant named by ``topic`` and ``variant``."""
+    from workup.errors import EvaluationError
+    from workup.imported.answer import answer
+
+    if body.topic is None or body.variant is None:
+        raise EvaluationError("'topic' and 'variant' go together", code="EV322")
+    if body.text is not None or body.facts is not None or body.fhir is not None:
+        raise EvaluationError("'topic' and 'variant' name the scenario: give no text, facts or fhir with them",
+                              code="EV324")
+    if st.imported is None:
+        raise EvaluationError("no ACR table is imported on this server (`workup kb import acr FILE`)", code="EV323")
+    return Consultation(answer(st.imported, body.topic, body.variant, body.as_of or today, body.order), None, body.order)
+
+
 @router.get("/topics", summary="The packed topics")
 def topics(request: Request) -> dict:
     kb = state(request).kb
@@ -70,7 +90,17 @@ def topics(request: Request) -> dict:
             "source": t.source.model_dump(),
             "variants": [v for v in kb.order if kb.variant_topic[v] == t.id],
         })
-    return {"content_version": kb.version, "topics": out}
+    doc: dict = {"content_version": kb.version, "topics": out}
+    pack = state(request).imported
+    if pack is not None:
+        from workup.imported.answer import PUBLISHER
+
+        doc["imported"] = {"content_version": pack.version, "topics": [
+            {"id": t.id, "title": t.title, "panels": list(t.panels),
+             "source": {"publisher": PUBLISHER, "title": t.title, "version": f"imported table {pack.sha256[:12]}"},
+             "variants": [{"id": v.id, "number": v.number} for v in t.variants]}
+            for t in pack.topics.values()]}
+    return doc
 
 
 @router.get("/topics/{topic_id}", summary="One topic with its variants")

@@ -58,7 +58,8 @@ async def cds_response_for(st: State, service_id: str, body: HookRequest) -> Res
     now = st.clock()
     context = body.context.model_dump()
     pairs = advise(st.kb, body.hook, context, body.prefetch, now.date(),
-                   require_patient=st.settings.require_patient_prefetch, page_base=st.settings.public_base_url)
+                   require_patient=st.settings.require_patient_prefetch, page_base=st.settings.public_base_url,
+                   imported=st.imported)
     consult_id = f"urn:uuid:{st.new_id()}"
     labels = _labels(st.kb)
     source = Source(f"{st.settings.source_label} (content {st.kb.version})", st.settings.source_url)

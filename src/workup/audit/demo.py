@@ -1,0 +1,228 @@
+"""A synthetic imaging order log (``workup demo order-log``), built from phrase fragments.
+
+The fragments, procedures, departments and provider habits are data
+(``audit/data/order_log.yaml``, validated by pydantic); this module only combines them with a
+seeded :class:`random.Random`, so the same ``n`` and ``seed`` give the same rows. No row is
+a real patient. A share of rows is outside the spine, a few are deliberately malformed, and a
+few providers are prone to low-value imaging (so the audit's funnel plot has outliers to find).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from workup.errors import IntakeError, KnowledgeError
+
+COLUMNS = ("order_id", "ordered_at", "patient_id", "patient_age", "patient_sex", "provider_id", "department",
+           "procedure_code", "procedure_display", "reason_codes", "indication")
+START = datetime(2025, 1, 1, 7, 0)  # the log covers a year from here
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Procedure(_Strict):
+    display: str
+    code: str
+    modality: str
+
+
+class _Department(_Strict):
+    id: str
+    weight: int = Field(gt=0)
+
+
+class _Scenario(_Strict):
+    id: str
+    weight: int = Field(gt=0)
+    departments: list[str]
+    ages: tuple[int, int]
+    complaint: list[str] = Field(min_length=1)
+    duration: list[str] = Field(min_length=1)
+    extras: list[str] = Field(min_length=1)
+    negatives: list[str]
+    icd10: list[list[str]] = Field(min_length=1)
+    appropriate: list[str] = Field(default_factory=list)
+    low_value: list[str] = Field(default_factory=list)
+    procedures: list[str] = Field(default_factory=list)  # outside scenarios: what is ordered
+
+
+class _Sex(_Strict):
+    short: str
+    letter: str
+    word: str
+
+
+class _Providers(_Strict):
+    per_thousand: float
+    min: int
+    max: int
+    prone_share: float
+    prone_low_value: float
+    usual_low_value: float
+
+
+class OrderLogSpec(_Strict):
+    """``audit/data/order_log.yaml``."""
+
+    schema_version: Literal[1]
+    styles: list[str] = Field(min_length=1)
+    sex_words: dict[str, _Sex]
+    duration_sep: str
+    procedures: dict[str, _Procedure]
+    departments: list[_Department]
+    scenarios: list[_Scenario]
+    outside: list[_Scenario]
+    outside_share: float
+    providers: _Providers
+    malformed_per_thousand: float
+    malformed: list[str]
+
+
+@lru_cache(maxsize=1)
+def spec() -> OrderLogSpec:
+    """The packaged fragment file, validated (cached).
+
+    Raises:
+        KnowledgeError: the file does not fit its schema or names an unknown procedure.
+    """
+    raw = resources.files("workup.audit").joinpath("data", "order_log.yaml").read_text(encoding="utf-8")
+    try:
+        s = OrderLogSpec.model_validate(yaml.safe_load(raw))
+    except ValueError as e:
+        raise KnowledgeError(f"audit/data/order_log.yaml: {e}", code="KB180") from None
+    deps = {d.id for d in s.departments}
+    for sc in s.scenarios + s.outside:
+        unknown = [p for p in sc.appropriate + sc.low_value + sc.procedures if p not in s.procedures]
+        unknown += [d for d in sc.departments if d not in deps]
+        if unknown:
+            raise KnowledgeError(f"audit/data/order_log.yaml: scenario {sc.id} names unknown {unknown}", code="KB181")
+    return s
+
+
+def _pick(rng: random.Random, items: list):
+    """One item, the first most often (Zipf weights): order logs repeat a few phrasings."""
+    return rng.choices(items, [1.0 / (k + 1) ** 2.0 for k in range(len(items))])[0]
+
+
+def _indication(rng: random.Random, s: OrderLogSpec, sc: _Scenario, age: int, sex: str) -> str:
+    complaint = _pick(rng, sc.complaint)
+    duration = _pick(rng, sc.duration)
+    negs = sc.negatives[: _pick(rng, list(range(len(sc.negatives) + 1))[::-1])]
+    words = s.sex_words[sex]
+    text = _pick(rng, s.styles).format(
+        age=age, sex_short=words.short, sex_letter=words.letter, sex_word=words.word,
+        complaint=complaint, Complaint=complaint[:1].upper() + complaint[1:],
+        duration_sep=s.duration_sep if duration else "", duration=duration,
+        extras=_pick(rng, sc.extras), negatives=" ".join(negs),
+    )
+    return " ".join(text.split()).replace(" .", ".").replace("..", ".").strip()
+
+
+def _providers(rng: random.Random, s: OrderLogSpec, n: int) -> list[tuple[str, str, bool, float]]:
+    p = s.providers
+    count = max(p.min, min(p.max, round(n * p.per_thousand / 1000)))
+    deps = [d.id for d in s.departments]
+    weights = [d.weight for d in s.departments]
+    out = []
+    for i in range(count):
+        dep = rng.choices(deps, weights)[0]
+        prone = rng.random() < p.prone_share
+        volume = rng.uniform(0.3, 3.0)  # some providers order far more than others
+        out.append((f"prov-{i + 1:04d}", dep, prone, volume))
+    return out
+
+
+def _malformed(row: dict[str, str], kind: str) -> dict[str, str]:
+    row = dict(row)
+    if kind == "no-indication-no-procedure":
+        row.update(indication="", procedure_code="", procedure_display="")
+    elif kind == "bad-age":
+        row["patient_age"] = "old"
+    elif kind == "bad-icd10":
+        row["reason_codes"] = "BACK-PAIN"
+    elif kind == "bad-date":
+        row["ordered_at"] = "31/02/2025"
+    elif kind == "missing-order-id":
+        row["order_id"] = ""
+    return row
+
+
+def order_log(n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` synthetic orders as rows of text fields (:data:`COLUMNS`), the same for the same seed.
+
+    Raises:
+        IntakeError: ``n`` is not positive.
+    """
+    if n <= 0:
+        raise IntakeError("--n must be a positive number of orders", code="IN260")
+    s = spec()
+    rng = random.Random(seed)
+    providers = _providers(rng, s, n)
+    by_dep: dict[str, list[_Scenario]] = {}
+    for sc in s.scenarios:
+        for d in sc.departments:
+            by_dep.setdefault(d, []).append(sc)
+    patients = max(1, n * 2 // 3)
+    step = timedelta(days=365) / n
+    n_bad = max(len(s.malformed) if n >= 200 else 0, round(n * s.malformed_per_thousand / 1000))
+    bad_at = dict(zip(sorted(rng.sample(range(n), min(n, n_bad))), (s.malformed * n_bad)[:n_bad]))
+    rows: list[dict[str, str]] = []
+    pweights = [p[3] for p in providers]
+    for i in range(n):
+        pid, dep, prone, _ = rng.choices(providers, pweights)[0]
+        if rng.random() < s.outside_share:
+            sc = rng.choices(s.outside, [o.weight for o in s.outside])[0]
+            proc_key = rng.choice(sc.procedures)
+        else:
+            pool = by_dep.get(dep) or s.scenarios
+            # prone providers image the presentations that need none more often
+            w = [sc.weight * (3 if prone and not sc.appropriate else 1) for sc in pool]
+            sc = rng.choices(pool, w)[0]
+            low = rng.random() < (s.providers.prone_low_value if prone else s.providers.usual_low_value)
+            choices = sc.low_value if (low or not sc.appropriate) else sc.appropriate
+            proc_key = rng.choice(choices or sc.appropriate)
+        sex = rng.choice(sorted(s.sex_words))
+        age = rng.randint(*sc.ages)
+        proc = s.procedures[proc_key]
+        at = START + step * i + timedelta(minutes=rng.randint(0, 59))
+        row = {
+            "order_id": f"ord-{seed}-{i + 1:07d}",
+            "ordered_at": at.replace(microsecond=0).isoformat(),
+            "patient_id": f"pt-{rng.randrange(patients) + 1:07d}",
+            "patient_age": str(age),
+            "patient_sex": sex,
+            "provider_id": pid,
+            "department": dep,
+            "procedure_code": proc.code,
+            "procedure_display": proc.display,
+            "reason_codes": ";".join(rng.choice(sc.icd10)),
+            "indication": _indication(rng, s, sc, age, sex),
+        }
+        if i in bad_at:
+            row = _malformed(row, bad_at[i])
+        rows.append(row)
+    return rows
+
+
+def write_order_log(rows: list[dict[str, str]], out: Path) -> None:
+    """Write rows as CSV, or as Parquet when ``out`` ends in ``.parquet`` (all columns text).
+
+    Raises:
+        IntakeError: the file cannot be written.
+    """
+    from workup.audit.io import write_table
+
+    try:
+        write_table({c: [r[c] for r in rows] for c in COLUMNS}, out)
+    except OSError as e:
+        raise IntakeError(f"cannot write {out}: {e.strerror}", code="IN261") from None

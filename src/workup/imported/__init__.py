@@ -1,0 +1,1 @@
+"""Imported content: a user's licensed ACR table, read and stored on their machine (never shipped)."""

@@ -1,0 +1,292 @@
+"""Typed conditions read from text: a variant's (compiled once) and a note's, by one lexicon.
+
+Both sides go through ``imported/rules/concepts.yaml``: clinical terms added for
+abbreviations and lay words, population (child, adult, sex, pregnancy, age bounds), the
+phase of the workup, qualifiers and risk level. A variant's conditions are compared with a
+note's three-valued (:func:`population_gate`, :func:`phase_fits`, :func:`risk_fits`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from workup.errors import KnowledgeError
+from workup.intake.schema import Regex
+from workup.problems import Problems
+
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits"]
+
+Tri = Literal[True, False, None]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Synonym(_Strict):
+    pattern: Regex
+    term: str
+
+
+class _Exclusive(_Strict):
+    id: str
+    values: dict[str, Regex]
+
+
+class ConceptsFile(_Strict):
+    """``imported/rules/concepts.yaml``."""
+
+    schema_version: Literal[1]
+    synonyms: list[_Synonym]
+    population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
+    negated_span: Regex
+    negation: Regex
+    note_age: Regex
+    note_age_months: Regex
+    age_min: Regex
+    age_max: Regex
+    age_range: Regex
+    phases: dict[str, Regex]
+    qualifiers: dict[str, Regex]
+    risk: dict[str, Regex]
+    exclusive: list[_Exclusive]
+    stopwords: list[str]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The compiled concept lexicon."""
+
+    synonyms: tuple[tuple[re.Pattern[str], str], ...]
+    population: dict[str, re.Pattern[str]]
+    negated_span: re.Pattern[str]
+    negation: re.Pattern[str]
+    note_age: re.Pattern[str]
+    note_age_months: re.Pattern[str]
+    age_min: re.Pattern[str]
+    age_max: re.Pattern[str]
+    age_range: re.Pattern[str]
+    phases: tuple[tuple[str, re.Pattern[str]], ...]
+    qualifiers: tuple[tuple[str, re.Pattern[str]], ...]
+    risk: tuple[tuple[str, re.Pattern[str]], ...]
+    exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
+    stopwords: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The built-in concept lexicon, validated and compiled once.
+
+    Raises:
+        KnowledgeError: KB152 listing every problem with its path.
+    """
+    from bm25s.stopwords import STOPWORDS_EN
+
+    text = resources.files("workup.imported").joinpath("rules", "concepts.yaml").read_text(encoding="utf-8")
+    problems = Problems(prefix="imported/rules/")
+    f = problems.model("concepts.yaml", problems.yaml("concepts.yaml", text), ConceptsFile)
+    if f is None:
+        raise KnowledgeError("the concept lexicon is invalid", code="KB152", details=problems.items)
+    i = re.IGNORECASE
+
+    def comp(d: dict[str, str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        return tuple((k, re.compile(p, i)) for k, p in d.items())
+
+    return Lexicon(
+        synonyms=tuple((re.compile(s.pattern, i), s.term) for s in f.synonyms),
+        population={k: re.compile(p, i) for k, p in f.population.items()},
+        negated_span=re.compile(f.negated_span, i), negation=re.compile(f.negation, i),
+        note_age=re.compile(f.note_age, i), note_age_months=re.compile(f.note_age_months, i),
+        age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
+        phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
+        exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
+        stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Typed conditions read from one text; ``None`` where the text says nothing."""
+
+    terms: tuple[str, ...]  # clinical terms the lexicon added
+    child: Tri
+    adult: Tri
+    female: Tri
+    male: Tri
+    pregnant: Tri
+    age_min: float | None  # years (a note gives its patient's age as min = max)
+    age_max: float | None  # exclusive upper bound for variants; the age itself for notes
+    phases: frozenset[str]
+    qualifiers: frozenset[str]
+    risk: str | None
+    described: tuple[tuple[str, frozenset[str]], ...] = ()  # exclusive group → the values said
+
+
+def _stem(w: str) -> str:
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def tokens(text: str, terms: tuple[str, ...] = ()) -> list[str]:
+    """Index tokens of a text and its added clinical terms: lower-case words, stop words out, light stemming."""
+    lex = lexicon()
+    words = re.findall(r"[a-z0-9]+", (text + " " + " ".join(terms)).lower())
+    return [_stem(w) for w in words if w not in lex.stopwords and len(w) > 1]
+
+
+def _said(rx: re.Pattern[str], text: str) -> Tri:
+    """True when ``rx`` is mentioned and not negated, False when only negated, None when absent."""
+    lex = lexicon()
+    found: Tri = None
+    for m in rx.finditer(text):
+        if lex.negation.search(text[max(0, m.start() - 40):m.start()]):
+            found = False if found is None else found
+        else:
+            return True
+    return found
+
+
+_PER_YEAR = {"d": 365.25, "w": 52.18, "m": 12.0}
+
+
+def _years(number: str, unit: str | None) -> float:
+    """An age as years from a number and its unit (years when none: "2 days" → 0.0055)."""
+    return float(number) / _PER_YEAR.get((unit or "y")[0].lower(), 1.0)
+
+
+def affirmed(text: str) -> str:
+    """A note without its negated stretches, for the words it says are present."""
+    return lexicon().negated_span.sub(" ", text)
+
+
+def read(text: str, *, note: bool) -> Reading:
+    """Read a note (``note=True``: its patient's age) or a variant's wording (its age bounds)."""
+    lex = lexicon()
+    t = " ".join(text.split())
+    said = affirmed(t) if note else t
+    terms = tuple(dict.fromkeys(term for rx, term in lex.synonyms if rx.search(said)))
+    pop = {k: _said(rx, t) for k, rx in lex.population.items()}
+    lo = hi = None
+    if note:
+        m = lex.note_age.search(t)
+        mm = lex.note_age_months.search(t)
+        if m is not None:
+            lo = hi = float(m.group(1))
+        elif mm is not None:
+            lo = hi = _years(mm.group(1), mm.group(2))
+        if lo is not None:
+            pop["child"] = lo < 18 if pop["child"] is None else pop["child"]
+            pop["adult"] = lo >= 18 if pop["adult"] is None else pop["adult"]
+        if pop["male"] is True and pop["female"] is not True:
+            pop["female"] = False
+        if pop["female"] is True and pop["male"] is not True:
+            pop["male"] = False
+    else:
+        r = lex.age_range.search(t)
+        if r is not None:
+            lo, hi = _years(r.group(1), r.group(3)), _years(str(int(r.group(2)) + 1), r.group(3))
+        else:
+            m = lex.age_min.search(t)
+            if m is not None:
+                lo = _years(m.group(1), m.group(2)) if m.group(1) else _years(m.group(3), m.group(4))
+            x = lex.age_max.search(t)
+            if x is not None:
+                hi = _years(x.group(1), x.group(2))
+    return Reading(
+        terms=terms,
+        child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
+        age_min=lo, age_max=hi,
+        phases=frozenset(k for k, rx in lex.phases if rx.search(t)),
+        qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
+        risk=next((k for k, rx in lex.risk if rx.search(t)), None),
+        described=tuple((g, said_values) for g, values in lex.exclusive
+                        for said_values in [frozenset(k for k, rx in values if rx.search(said))] if said_values),
+    )
+
+
+def population_gate(variant: Reading, note: Reading) -> Tri:
+    """Whether the patient is in the variant's population: False is a hard gate."""
+    unknown = False
+    if variant.child is True and variant.adult is not True:  # for children only
+        if note.adult is True and note.child is not True:
+            return False
+        unknown = unknown or note.child is None
+    if variant.adult is True and variant.child is not True:  # for adults only
+        if note.child is True and note.adult is not True:
+            return False
+        unknown = unknown or note.adult is None
+    if variant.female is True and variant.male is not True and note.male is True and note.female is not True:
+        return False
+    if variant.male is True and variant.female is not True and note.female is True and note.male is not True:
+        return False
+    if variant.pregnant is True:
+        if note.pregnant is False or note.male is True:
+            return False
+        unknown = unknown or note.pregnant is None
+    if variant.pregnant is False and note.pregnant is True:
+        return False
+    if variant.age_min is not None or variant.age_max is not None:
+        if note.age_min is None:
+            unknown = True
+        else:
+            if variant.age_min is not None and note.age_min < variant.age_min:
+                return False
+            if variant.age_max is not None and note.age_min >= variant.age_max:
+                return False
+    return None if unknown else True
+
+
+_LATER = frozenset({"next", "follow-up", "surveillance"})
+
+
+def phase_fits(variant: Reading, note: Reading) -> Tri:
+    """Whether the note is at the variant's point in the workup (a note that names none is taken as initial)."""
+    vp = variant.phases - {"treatment"}
+    if not vp:
+        return True
+    if note.phases & vp:
+        return True
+    if not note.phases - {"treatment"}:
+        if "initial" in vp or "screening" in vp:
+            return True
+        return False if vp <= _LATER else None
+    if vp == {"initial"} and note.phases & _LATER:
+        return False
+    if vp <= _LATER and "initial" in note.phases:
+        return False
+    return None
+
+
+def risk_fits(variant: Reading, note: Reading) -> Tri:
+    """Whether the note's risk level is the variant's (unknown when the note gives none)."""
+    if variant.risk is None:
+        return True
+    if note.risk is None:
+        return None
+    return note.risk == variant.risk
+
+
+def described_fits(variant: Reading, note: Reading, deciding: frozenset[str]) -> Tri:
+    """Whether the note's exclusive descriptions (palpable or incidental, acute or chronic …) are the variant's.
+
+    False when the note says only other values of a group the variant describes; unknown when
+    the note says nothing of a group that tells this variant from its siblings (``deciding``).
+    """
+    said = dict(note.described)
+    unknown = False
+    for group, values in variant.described:
+        n = said.get(group)
+        if n is None:
+            unknown = unknown or group in deciding
+        elif not n & values:
+            return False
+    return None if unknown else True
