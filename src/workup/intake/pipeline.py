@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,10 +51,18 @@ class Pipeline:
     targets: "RegexTargets | None" = None
 
     def doc(self, text: str) -> Any:
-        """Tokenize, split sentences, match targets (pruned per layer) and apply ConText."""
+        """Tokenize, split sentences, match targets (pruned per layer) and apply ConText.
+
+        Raises:
+            IntakeError: IN228, the text is over the work budget (:mod:`workup.intake.budget`).
+        """
+        from workup.intake import budget
+
+        budget.BUDGET.check_text(text)
         # a text that ends without a mark ends its last line: "… Fever: N" closes that item
         doc = self.nlp.make_doc(text if text[-1:] in ("", "\n") else text + "\n")
         split_sentences(doc)
+        budget.BUDGET.check_sentences(doc)
         spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
         doc.spans[GROUP] = prune(spans, self.lexicon)
         self.context(doc)
@@ -106,9 +115,10 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     mods = span._.modifiers
     if not mods:
         return set()
-    graph = doc._.context_graph
-    stops = [m.modifier_span[0] for m in graph.modifiers if m.direction == "TERMINATE"]
-    neg_stops = [m.modifier_span[0] for m in graph.modifiers if m.category == "NEGATION_STOP"]
+    # Linear-cost note: the stop lists, clause starts and comma counts are built once per
+    # document (doc_index) and looked up by bisection / prefix sums; the tests read the same.
+    ix = doc_index(doc, lexicon)
+    stops, neg_stops = ix.stops, ix.neg_stops
     spec = lexicon.by_id.get(span.label_)
     list_negation = spec.list_negation if spec is not None else True
     starts = clause_starts(doc, lexicon)
@@ -116,19 +126,80 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     for m in mods:
         a, b = m.modifier_span
         lo, hi = (b, span.start) if a < span.start else (span.end, a)
-        if any(lo <= t < hi for t in stops):
+        if _any_in(stops, lo, hi):  # a t with lo <= t < hi
             continue
-        if starts and any(lo < t <= hi for t in starts):
+        if starts and bisect_right(starts, lo) < bisect_right(starts, hi):  # a t with lo < t <= hi
             continue  # the cue and the finding are in different statements
-        if m.category == "NEGATED_EXISTENCE" and a < span.start and any(lo <= t < hi for t in neg_stops):
+        if m.category == "NEGATED_EXISTENCE" and a < span.start and _any_in(neg_stops, lo, hi):
             continue
         if m.category == "NEGATED_EXISTENCE" and a < span.start and affirmed_after_comma(span, doc, lexicon, lo):
             continue
         if m.category in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE") and not list_negation and lo < hi:
-            if any(doc[i].text == "," for i in range(lo, hi)):
+            if ix.commas[hi] - ix.commas[lo] > 0:  # a comma in doc[lo:hi]
                 continue
         out.add(m.category)
     return out
+
+
+def _any_in(sorted_ints: list[int], lo: int, hi: int) -> bool:
+    """Whether some t of ``sorted_ints`` has lo <= t < hi."""
+    return bisect_left(sorted_ints, lo) < bisect_left(sorted_ints, hi)
+
+
+@dataclass
+class DocIndex:
+    """Per-document lookups that keep the scope checks linear in the text.
+
+    ``sent_start[i]`` / ``sent_end[i]``: the bounds of token i's sentence; ``commas``,
+    ``affirmative`` and ``goes_on``: prefix counts (``x[j] - x[i]`` is the number of such
+    tokens in ``doc[i:j]``); ``prev_comma[i]``: the last comma before token i (-1 if none);
+    ``stops`` / ``neg_stops``: sorted first tokens of terminating and NEGATION_STOP cues.
+    """
+
+    sent_start: list[int]
+    sent_end: list[int]
+    sentences: list[Any]
+    sent_of: list[int]
+    commas: list[int]
+    affirmative: list[int]
+    goes_on: list[int]
+    prev_comma: list[int]
+    stops: list[int]
+    neg_stops: list[int]
+
+
+def doc_index(doc: Any, lexicon: Lexicon) -> DocIndex:
+    """The :class:`DocIndex` of ``doc``, built on first use (kept in ``doc.user_data``)."""
+    key = "workup:doc-index"
+    got = doc.user_data.get(key)
+    if got is not None:
+        return got
+    n = len(doc)
+    sent_start, sent_end, sent_of = [0] * n, [0] * n, [0] * n
+    sentences = list(doc.sents)
+    for k, sent in enumerate(sentences):
+        for i in range(sent.start, sent.end):
+            sent_start[i], sent_end[i], sent_of[i] = sent.start, sent.end, k
+    commas, affirmative, goes_on, prev_comma = [0] * (n + 1), [0] * (n + 1), [0] * (n + 1), [-1] * (n + 1)
+    last = -1
+    for tok in doc:
+        i, low = tok.i, tok.lower_
+        prev_comma[i] = last
+        is_comma = tok.text == ","
+        commas[i + 1] = commas[i] + is_comma
+        affirmative[i + 1] = affirmative[i] + (low in lexicon.affirmative)
+        goes_on[i + 1] = goes_on[i] + (low in lexicon.list_goes_on)
+        if is_comma:
+            last = i
+    prev_comma[n] = last
+    graph = doc._.context_graph if doc.has_extension("context_graph") else None
+    modifiers = graph.modifiers if graph is not None else []
+    stops = sorted(m.modifier_span[0] for m in modifiers if m.direction == "TERMINATE")
+    neg_stops = sorted(m.modifier_span[0] for m in modifiers if m.category == "NEGATION_STOP")
+    got = doc.user_data[key] = DocIndex(
+        sent_start, sent_end, sentences, sent_of, commas, affirmative, goes_on, prev_comma, stops, neg_stops
+    )
+    return got
 
 
 def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
@@ -155,11 +226,12 @@ def clause_starts(doc: Any, lexicon: Lexicon) -> tuple[int, ...]:
     # that goes on with "or" / "nor" within it is still one statement: decided from the last start back.
     found: list[int] = []
     bounds: list[int] = []  # starts that end the statement before them, nearest first
+    ix = doc_index(doc, lexicon)
     for i in reversed(candidates):
-        end = doc[i].sent.end
+        end = ix.sent_end[i]
         if bounds and bounds[-1] < end:
             end = bounds[-1]
-        goes_on = any(doc[j].lower_ in lexicon.list_goes_on for j in range(i, end))
+        goes_on = ix.goes_on[end] - ix.goes_on[i] > 0  # a list_goes_on word in doc[i:end] (prefix counts: linear)
         if not goes_on:
             found.append(i)
         if not goes_on or doc[i].lower_ in negations:
@@ -181,22 +253,30 @@ def affirmed_after_comma(span: Any, doc: Any, lexicon: Lexicon, lo: int | None =
     """
     if not lexicon.affirmative:
         return False
-    start = span.sent.start if lo is None else lo
-    commas = [i for i in range(start, span.start) if doc[i].text == ","]
-    if not commas:
+    # Linear-cost note: the scans below are prefix-count and bisection look-ups in the
+    # document's DocIndex (same answers as scanning the tokens, without a pass per finding).
+    ix = doc_index(doc, lexicon)
+    sent_end = ix.sent_end[span.start]
+    start = ix.sent_start[span.start] if lo is None else lo
+    last_comma = ix.prev_comma[span.start]  # the last comma before the finding
+    if last_comma < start:
         return False
-    first = commas[-1] + 1
-    if not any(doc[i].lower_ in lexicon.affirmative for i in range(first, span.end)):
+    first = last_comma + 1
+    if ix.affirmative[span.end] - ix.affirmative[first] <= 0:
         return False
     # "or" inside the finding ("elevated ESR or CRP") joins its own words; anywhere else,
     # including a trailing one the match took in, it continues the negated list.
-    inside = range(span.start + 1, span.end - 1)
+    inside_lo, inside_hi = span.start + 1, span.end - 1
     # the negated list goes on only up to where the next statement starts ("…, 60M with …, no arm or leg …")
-    end = next((t for t in clause_starts(doc, lexicon) if t > span.end), span.sent.end)
-    end = min(end, span.sent.end)
-    return not any(
-        doc[i].lower_ in lexicon.list_goes_on and i not in inside for i in range(first, end)
-    )
+    starts = clause_starts(doc, lexicon)
+    k = bisect_right(starts, span.end)
+    end = starts[k] if k < len(starts) else sent_end
+    end = min(end, sent_end)
+
+    def goes_on(a: int, b: int) -> int:
+        return ix.goes_on[b] - ix.goes_on[a] if a < b else 0
+
+    return goes_on(first, end) - goes_on(max(first, inside_lo), min(end, inside_hi)) <= 0
 
 
 def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
@@ -208,6 +288,7 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     "or", "and", articles …) is negated too (findings that state their own polarity, such as
     "able to rotate", are not).
     """
+    ix, starts = doc_index(doc, lexicon), clause_starts(doc, lexicon)  # linear look-ups, see DocIndex
     covered: set[int] = set()
     for s in spans:
         covered.update(range(s.start, s.end))
@@ -222,11 +303,11 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
             continue
         if not lexicon.by_id[b.label_].list_negation or cats[cur] & {"FAMILY", "HYPOTHETICAL"}:
             continue
-        if a.sent.start != b.sent.start or b.start < a.end:
+        if ix.sent_start[a.start] != ix.sent_start[b.start] or b.start < a.end:
             continue
         if affirmed_after_comma(b, doc, lexicon, a.end):
             continue
-        if any(a.end < t <= b.start for t in clause_starts(doc, lexicon)):
+        if bisect_right(starts, a.end) < bisect_right(starts, b.start):  # a start t, a.end < t <= b.start
             continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
         if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
@@ -255,13 +336,19 @@ def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexi
     if not dated:
         return cats
     out = list(cats)
+    # The nearest dating duration at or after the finding decides (any later one has the same
+    # clause break or sentence end before it): bisection and prefix counts keep this linear.
+    dated.sort()
+    ix = doc_index(doc, lexicon)
+    breaks = [0] * (len(doc) + 1)
+    for tok in doc:
+        breaks[tok.i + 1] = breaks[tok.i] + (tok.text in (",", ";"))
     for k, s in enumerate(spans):
         if lexicon.by_id[s.label_].layer != "main" or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
             continue
-        for t in dated:
-            if s.end <= t < s.sent.end and all(doc[i].text not in (",", ";") for i in range(s.end, t)):
-                out[k] = cats[k] | {"HISTORICAL"}
-                break
+        j = bisect_left(dated, s.end)
+        if j < len(dated) and dated[j] < ix.sent_end[s.start] and breaks[dated[j]] == breaks[s.end]:
+            out[k] = cats[k] | {"HISTORICAL"}
     return out
 
 
@@ -271,12 +358,19 @@ def split_sentences(doc: Any) -> None:
     A number with a short unit or sex letter keeps its full stop in one token ("44M.", "3d."):
     that full stop ends a sentence too ("No trauma, 44M. Physio ongoing.").
     """
+    import numpy
+    from spacy.attrs import SENT_START
+
+    # Set in one array: Token.is_sent_start's setter scans the whole doc each time (quadratic).
+    marks: list[int] = []
     start = True
     for tok in doc:
-        tok.is_sent_start = start
+        marks.append(1 if start else -1)
         t = tok.text
         ends = t in _SENT_END or _NUMBER_WITH_STOP.match(t) is not None
         start = (ends and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (tok.is_space and "\n" in t)
+    if marks:
+        doc.from_array([SENT_START], numpy.array(marks, dtype="int64").astype("uint64").reshape(-1, 1))
 
 
 def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
@@ -288,11 +382,16 @@ def prune(spans: list[Any], lexicon: Lexicon) -> list[Any]:
         by_layer.setdefault(lexicon.by_id[s.label_].layer, []).append(s)
     kept: list[Any] = []
     for layer in sorted(by_layer):
-        taken: list[tuple[int, int]] = []
+        # The taken matches never overlap, so one neighbour each side decides an overlap
+        # (bisection over their sorted starts instead of a scan of all: linear-ish in the matches).
+        taken_starts: list[int] = []
+        taken_end: dict[int, int] = {}
         for s in sorted(by_layer[layer], key=lambda s: (-(s.end_char - s.start_char), s.start_char, s.label_)):
-            if any(s.start < e and b < s.end for b, e in taken):
+            k = bisect_left(taken_starts, s.end)  # taken matches starting before s ends: [:k]
+            if k and taken_end[taken_starts[k - 1]] > s.start:
                 continue
-            taken.append((s.start, s.end))
+            insort(taken_starts, s.start)
+            taken_end[s.start] = s.end
             kept.append(s)
     kept.sort(key=lambda s: (s.start_char, s.end_char, s.label_))
     return kept
@@ -321,11 +420,20 @@ def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
 
 def _build(lexicon: Lexicon) -> Pipeline:
     _quiet_pyrush()
+    import medspacy.context.context as medspacy_context
     import spacy
     from medspacy.context import ConText, ConTextRule
     from medspacy.target_matcher import TargetMatcher, TargetRule
 
-    nlp = spacy.blank("en")
+    from workup.intake.context_graph import LinearContextGraph
+
+    # ConText builds its graph by this name: ours builds the same graph without comparing
+    # every cue with every other cue and target of the note (quadratic; see context_graph.py).
+    medspacy_context.ConTextGraph = LinearContextGraph
+
+    from workup.intake.tokenizer import linear_suffixes
+
+    nlp = linear_suffixes(spacy.blank("en"))  # same tokens, linear in a long chunk (tokenizer.py)
     target_rules = [TargetRule(t.id, t.id, pattern=t.pattern) for t in lexicon.targets]
     matcher = TargetMatcher(nlp, result_type=None, prune=False)
     matcher.add(target_rules)

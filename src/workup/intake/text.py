@@ -98,7 +98,14 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
         IntakeError: the text is not a string, is empty, too long or binary.
     """
     _check(text)
-    from workup.intake.pipeline import GROUP, categories, date_history, extend_negated_lists, get_pipeline
+    from workup.intake.pipeline import (
+        GROUP,
+        categories,
+        date_history,
+        doc_index,
+        extend_negated_lists,
+        get_pipeline,
+    )
 
     pipe = get_pipeline(frozenset(kb.facts))
     lex = pipe.lexicon
@@ -106,10 +113,19 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
     spans = list(doc.spans[GROUP])
     cats = extend_negated_lists(spans, [categories(s, doc, lex) for s in spans], doc, lex)
     cats = date_history(spans, cats, doc, lex)
+    # Each sentence's text is built once, not once per mention (span.sent walks the
+    # sentence: many mentions in one long sentence made this quadratic).
+    ix = doc_index(doc, lex)
+    sentence_of: dict[int, tuple[str, int, int]] = {}
     mentions: list[Mention] = []
     for span, cat in zip(spans, cats):
         spec = lex.by_id[span.label_]
-        sent = span.sent
+        k = ix.sent_of[span.start]  # the sentence of the span's first token, as span.sent
+        if k not in sentence_of:
+            sent = ix.sentences[k]
+            sent_text = sent.text
+            sentence_of[k] = (sent_text.strip(), sent.start_char, sent.start_char + len(sent_text.rstrip()))
+        sentence, sentence_start, sentence_end = sentence_of[k]
         status = _status(cat)
         mentions.append(
             Mention(
@@ -117,9 +133,9 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
                 phrase=span.text,
                 start=span.start_char,
                 end=span.end_char,
-                sentence=sent.text.strip(),
-                sentence_start=sent.start_char,
-                sentence_end=sent.start_char + len(sent.text.rstrip()),
+                sentence=sentence,
+                sentence_start=sentence_start,
+                sentence_end=sentence_end,
                 status=status,
             )
         )
