@@ -181,7 +181,12 @@ def create_app(
         title="workup",
         version=__version__,
         description="Spine imaging appropriateness (ACR Appropriateness Criteria) as a JSON API and CDS Hooks 2.0 services.",
+        docs_url=None,  # served offline by workup.service.apidocs (the default loads a CDN)
+        redoc_url=None,
     )
+    from workup.service.apidocs import mount_docs
+
+    mount_docs(app)
     store = AuditStore(settings.audit_url())
     app.state.workup = State(
         settings=settings,
