@@ -26,7 +26,7 @@ from workup.service.guards import RelativeRedirects
 
 log = logging.getLogger("workup.service")
 
-_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV500": 500, "SV501": 503, "SV503": 503}
+_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV429": 429, "SV500": 500, "SV501": 503, "SV503": 503}
 INSECURE_BANNER = (
     "!!! workup serve --dev-insecure: JWT verification is OFF. Any caller can reach the CDS services "
     "and the API. Never use this outside local development. !!!"
@@ -50,6 +50,8 @@ def error_response(err: WorkupError, status: int | None = None) -> JSONResponse:
     """The one error shape, with a bare 401 (no reason) for authentication failures."""
     status = status or status_for(err)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429:  # too many request bodies in flight on this worker: retry shortly
+        headers = {"Retry-After": "1"}
     if status == 503:  # the audit log cannot be opened or written: worth retrying once space returns
         from workup.audit.outage import RETRY_AFTER_S
 
@@ -62,12 +64,25 @@ class BodyTooLarge(ServiceError):
     code = "SV413"
 
 
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` (declared or streamed) with 413."""
+class BodiesInFlight(ServiceError):
+    code = "SV429"
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (declared or streamed) with 413, and bound
+    the bytes of the bodies held at once by this worker to ``max_inflight_bytes``.
+
+    Each request reserves its declared ``Content-Length`` (or ``max_bytes`` when it has
+    none) before a byte is read and gives it back when its answer has been sent; a request
+    whose reservation would pass the bound is refused at once with 429 ``SV429`` and
+    ``Retry-After: 1``, unread, so hostile slow bodies cannot pin the worker's memory.
+    """
+
+    def __init__(self, app: Any, max_bytes: int, max_inflight_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_inflight_bytes = max(max_inflight_bytes or 0, max_bytes)
+        self.inflight = 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -76,13 +91,33 @@ class BodyLimit:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    declared = int(value)
                 except ValueError:
-                    too_big = False
+                    declared = None
+                too_big = declared is not None and declared > self.max_bytes
                 if too_big:
                     resp = error_response(BodyTooLarge(f"the request body is over {self.max_bytes} bytes"))
                     await resp(scope, receive, send)
                     return
+                break
+        else:
+            declared = None
+        if declared == 0 or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self._read(scope, receive, send)
+            return
+        reserve = self.max_bytes if declared is None else declared
+        if self.inflight + reserve > self.max_inflight_bytes:
+            resp = error_response(BodiesInFlight(
+                f"too many request bodies in flight on this worker (over {self.max_inflight_bytes} bytes); retry shortly"))
+            await resp(scope, receive, send)
+            return
+        self.inflight += reserve
+        try:
+            await self._read(scope, receive, send)
+        finally:
+            self.inflight -= reserve
+
+    async def _read(self, scope, receive, send) -> None:
         # Read the body here (it is small by construction) so an oversized stream is refused
         # with 413 before any handler sees it, then replay it to the application.
         chunks: list[bytes] = []
@@ -146,7 +181,12 @@ def create_app(
         title="workup",
         version=__version__,
         description="Spine imaging appropriateness (ACR Appropriateness Criteria) as a JSON API and CDS Hooks 2.0 services.",
+        docs_url=None,  # served offline by workup.service.apidocs (the default loads a CDN)
+        redoc_url=None,
     )
+    from workup.service.apidocs import mount_docs
+
+    mount_docs(app)
     store = AuditStore(settings.audit_url())
     app.state.workup = State(
         settings=settings,
@@ -200,7 +240,7 @@ def create_app(
         expose_headers=["X-Workup-Consult-Id"],
         allow_credentials=False,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_inflight_bytes=settings.max_inflight_body_bytes)
     # outermost: no redirect may carry a host taken from the request (Host-header injection)
     app.add_middleware(RelativeRedirects)
     return app
