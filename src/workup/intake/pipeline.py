@@ -25,6 +25,7 @@ _PIPELINE: "Pipeline | None" = None
 _SENT_END = frozenset({".", "!", "?", ";"})
 _NUMBER_WITH_STOP = re.compile(r"^[x×]?\d+(?:\.\d+)?[A-Za-z]{1,4}\.$")
 GROUP = "workup_targets"
+MATCHED = "workup:matched-tokens"  # doc.user_data key: tokens of every main-layer match before pruning
 _SENTINEL = "workup-sentinel"
 
 
@@ -64,6 +65,12 @@ class Pipeline:
         split_sentences(doc)
         budget.BUDGET.check_sentences(doc)
         spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
+        # tokens some main-layer rule read as a finding, kept or pruned: a list's items
+        # ("denies …, legs numb or numb down there": "legs numb" lost to the longer match)
+        doc.user_data[MATCHED] = frozenset(
+            i for s in spans if s.label_ != _SENTINEL and self.lexicon.by_id[s.label_].layer == "main"
+            for i in range(s.start, s.end)
+        )
         doc.spans[GROUP] = prune(spans, self.lexicon)
         self.context(doc)
         return doc
@@ -285,11 +292,12 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
 
     ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
     finding of the same sentence by nothing but the list words of ``context.yaml`` (commas,
-    "or", "and", articles …) is negated too (findings that state their own polarity, such as
+    "or", "and", articles …) and words some rule read as a finding (kept or lost to a longer
+    overlapping match) is negated too (findings that state their own polarity, such as
     "able to rotate", are not).
     """
     ix, starts = doc_index(doc, lexicon), clause_starts(doc, lexicon)  # linear look-ups, see DocIndex
-    covered: set[int] = set()
+    covered: set[int] = set(doc.user_data.get(MATCHED, ()))  # read as findings, pruned or not
     for s in spans:
         covered.update(range(s.start, s.end))
     main = [i for i, s in enumerate(spans) if lexicon.by_id[s.label_].layer == "main"]
