@@ -168,6 +168,8 @@ class Lexicon:
     clause_pattern: "re.Pattern[str] | None" = None
     clause_negations: frozenset[str] = frozenset()
     dated_history: frozenset[str] = frozenset()
+    # context.yaml's checklist answers: after one of them a "?" does not end the sentence
+    answers: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------- loading
@@ -424,6 +426,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
         frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
         frozenset(w.lower() for w in cf.dated_history),
+        frozenset(w.lower() for w in cf.lists.answers),
     )
 
 

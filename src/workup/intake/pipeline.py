@@ -62,7 +62,7 @@ class Pipeline:
         budget.BUDGET.check_text(text)
         # a text that ends without a mark ends its last line: "… Fever: N" closes that item
         doc = self.nlp.make_doc(text if text[-1:] in ("", "\n") else text + "\n")
-        split_sentences(doc)
+        split_sentences(doc, self.lexicon.answers)
         budget.BUDGET.check_sentences(doc)
         spans = self.targets(doc) if self.targets is not None else self.matcher(doc)
         # tokens some main-layer rule read as a finding, kept or pruned: a list's items
@@ -360,11 +360,13 @@ def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexi
     return out
 
 
-def split_sentences(doc: Any) -> None:
+def split_sentences(doc: Any, answers: frozenset[str] = frozenset()) -> None:
     """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines.
 
     A number with a short unit or sex letter keeps its full stop in one token ("44M.", "3d."):
-    that full stop ends a sentence too ("No trauma, 44M. Physio ongoing.").
+    that full stop ends a sentence too ("No trauma, 44M. Physio ongoing."). A question mark
+    followed by a checklist answer of ``answers`` ("Trauma? N.", "Previous cancer? No") does
+    not: the answer closes its question.
     """
     import numpy
     from spacy.attrs import SENT_START
@@ -376,6 +378,8 @@ def split_sentences(doc: Any) -> None:
         marks.append(1 if start else -1)
         t = tok.text
         ends = t in _SENT_END or _NUMBER_WITH_STOP.match(t) is not None
+        if t == "?" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in answers:
+            ends = False
         start = (ends and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (tok.is_space and "\n" in t)
     if marks:
         doc.from_array([SENT_START], numpy.array(marks, dtype="int64").astype("uint64").reshape(-1, 1))
