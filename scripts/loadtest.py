@@ -17,12 +17,22 @@ old behaviour), for comparison. A sample of the answers is checked for a rating.
     python scripts/loadtest.py                 # 3,000 distinct patients at 100 concurrent
     python scripts/loadtest.py --same-body     # the seed body 3,000 times
     python scripts/loadtest.py --short         # 400 requests (CI)
+
+Open loop (``--rate`` or ``--sweep``): requests arrive on a clock of their own (seeded
+Poisson arrivals by default, ``--arrivals uniform`` for a fixed gap), never waiting for an
+answer, so when the service falls behind the latency shows the queue, and ``--sweep``
+finds the throughput at saturation:
+
+    python scripts/loadtest.py --rate 500 --duration 20                # /v1/recommend with facts
+    python scripts/loadtest.py --kind cds --rate 500 --duration 20     # CDS order-sign
+    python scripts/loadtest.py --sweep 1000,2000,3000,4000 --duration 5
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -338,6 +348,102 @@ async def run_load(port: int, path: str, body: dict | list[dict], total: int, co
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "samples": samples}
 
 
+def arrival_offsets(rate: float, duration: float, arrivals: str = "poisson", seed: int = SEED) -> list[float]:
+    """When each request of an open-loop run is due, in seconds from the start.
+
+    ``uniform``: every ``1 / rate`` s. ``poisson``: independent arrivals (exponential gaps,
+    seeded), what many clinicians ordering independently look like; same mean rate, burstier.
+    """
+    if rate <= 0 or duration <= 0:
+        raise ValueError("rate and duration must be positive")
+    n = max(1, int(rate * duration))
+    if arrivals == "uniform":
+        return [k / rate for k in range(n)]
+    rng = random.Random(f"{seed}:arrivals:{rate}")
+    out, t = [], 0.0
+    for _ in range(n):
+        out.append(t)
+        t += rng.expovariate(rate)
+    return out
+
+
+async def run_open_loop(port: int, path: str, bodies: list[dict], offsets: list[float], max_connections: int = 512,
+                        timeout: float = 30.0, sample_every: int = 0) -> dict:
+    """Offer requests at the times ``offsets`` (seconds), whatever the answers do; latency from each arrival.
+
+    Open loop: request ``k`` is due at ``start + offsets[k]`` on a clock that never waits for
+    an answer. A due request goes out on an idle keep-alive connection, or on a new one while
+    fewer than ``max_connections`` are open; otherwise it waits in the client for a
+    connection. Its latency runs from the moment it was *due* to the end of its answer, so
+    queueing anywhere (this client, the kernel's accept queue, the server's workers) counts,
+    and a slow answer cannot hold back the requests behind it (no coordinated omission).
+    ``lag`` is how late the scheduler itself handed each request over: large values mean
+    this client, sharing the CPUs with the server, could not keep the schedule.
+    """
+    requests = encode(port, path, bodies)
+    queue: asyncio.Queue = asyncio.Queue()
+    latencies: list[float] = []
+    lag: list[float] = []
+    samples: list[Reply] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    idle = 0
+    last_done = 0.0
+    tasks: list[asyncio.Task] = []
+
+    async def connection() -> None:
+        nonlocal errors, idle, last_done
+        conn = None
+        while True:
+            idle += 1
+            item = await queue.get()
+            idle -= 1
+            if item is None:
+                break
+            k, due = item
+            try:
+                if conn is None:
+                    conn = await asyncio.open_connection("127.0.0.1", port)
+                reply = await asyncio.wait_for(_exchange(*conn, requests[k % len(requests)]), timeout=timeout)
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
+                errors += 1
+                statuses[0] = statuses.get(0, 0) + 1  # no answer: refused, reset or timed out
+                if conn is not None:
+                    conn[1].close()
+                conn = None
+                continue
+            done = time.perf_counter()
+            last_done = max(last_done, done)
+            statuses[reply.status] = statuses.get(reply.status, 0) + 1
+            if reply.status != 200:
+                errors += 1
+                continue
+            latencies.append(done - due)
+            if sample_every and k % sample_every == 0:
+                samples.append(reply)
+        if conn is not None:
+            conn[1].close()
+
+    start = time.perf_counter() + 0.05
+    for k, off in enumerate(offsets):
+        due = start + off
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag.append(max(0.0, time.perf_counter() - due))
+        queue.put_nowait((k, due))
+        if queue.qsize() > idle and len(tasks) < max_connections:
+            tasks.append(asyncio.ensure_future(connection()))
+    scheduled = time.perf_counter()
+    for _ in tasks:
+        queue.put_nowait(None)  # after every request: each connection finishes what is queued, then stops
+    await asyncio.gather(*tasks)
+    end = max(last_done, scheduled)
+    return {"latencies": latencies, "errors": errors, "statuses": statuses, "lag": lag, "samples": samples,
+            "offered_seconds": offsets[-1] if len(offsets) > 1 else 0.0, "elapsed": end - start,
+            "connections": len(tasks), "requests": len(offsets)}
+
+
 def run_loop(coro):
     """Run the client on uvloop when it is installed (uvicorn's own loop): the client shares
     the two cores with the server, and uvloop halves its CPU per request."""
@@ -356,9 +462,61 @@ def percentile(values: list[float], p: float) -> float:
     return s[k]
 
 
+def open_loop_step(port: int, kind: str, rate: float, duration: float, args, step: int = 0) -> dict:
+    """One open-loop run at ``rate`` for ``duration`` s against the server on ``port``: its figures."""
+    offsets = arrival_offsets(rate, duration, args.arrivals, args.seed + step)
+    n = len(offsets)
+    if args.same_body:
+        path, body = request_for(kind)
+        bodies = [body]
+    else:  # a new patient per request, never sent before in this run (seeded per step)
+        path, bodies = bodies_for(kind, min(n, MAX_OPEN_LOOP_BODIES), args.seed + 1000 * (step + 1))
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    t_wall = time.strftime("%H:%M:%S", time.gmtime())
+    res = run_loop(run_open_loop(port, path, bodies, offsets, args.max_connections,
+                                 sample_every=max(1, n // 100)))
+    lat, lag = res["latencies"], res["lag"]
+    ratings = [rating_of(r) for r in res["samples"]]
+    achieved = round(len(lat) / res["elapsed"], 1) if res["elapsed"] > 0 else None
+    # the rate the drawn arrivals really offered (Poisson gaps make a short run's differ from --rate)
+    offered = round((n - 1) / res["offered_seconds"], 1) if res["offered_seconds"] > 0 else rate
+    out = {
+        "start_utc": t_wall,
+        "kind": kind,
+        "arrivals": args.arrivals,
+        "offered_rps": rate,
+        "offered_drawn_rps": offered,
+        "duration_s": duration,
+        "requests": n,
+        "ok": len(lat),
+        "errors": res["errors"],
+        "statuses": {str(k): v for k, v in sorted(res["statuses"].items())},
+        "bodies": "same" if args.same_body else "distinct",
+        "distinct_bodies": len(bodies),
+        "achieved_rps": achieved,
+        "p50_ms": round(percentile(lat, 50) * 1000, 1),
+        "p90_ms": round(percentile(lat, 90) * 1000, 1),
+        "p99_ms": round(percentile(lat, 99) * 1000, 1),
+        "max_ms": round(max(lat) * 1000, 1) if lat else None,
+        "client_lag_p99_ms": round(percentile(lag, 99) * 1000, 1),
+        "connections": res["connections"],
+        "load_average_before": load_before,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "checked": len(ratings),
+        "checked_rated": sum(r is not None for r in ratings),
+        "checked_ratings": sorted({r for r in ratings if r is not None}),
+    }
+    # saturated: the service no longer keeps up with what is offered (answers fall behind the arrivals)
+    out["saturated"] = bool(achieved is None or achieved < 0.95 * offered or res["errors"])
+    return out
+
+
+MAX_OPEN_LOOP_BODIES = 40_000  # distinct bodies built per step; longer steps send them again in turn
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--short", action="store_true", help="a quick run for CI (400 requests)")
+    ap.add_argument("--short", action="store_true", help="a quick run for CI (400 requests; open loop: 2 s)")
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--kind", choices=("recommend", "text", "cds"), default="recommend")
@@ -367,9 +525,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED, help="seed of the distinct patients")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: workup serve's)")
     ap.add_argument("--max-seconds", type=float, default=120.0)
-    ap.add_argument("--target-p99-ms", type=float, default=50.0)
+    ap.add_argument("--target-p99-ms", type=float, default=None,
+                    help="the p99 bar (default 50 ms; open loop: 50 ms recommend and text, 100 ms cds)")
+    ap.add_argument("--rate", type=float, default=None,
+                    help="open loop: offer this many requests per second, whatever the answers do")
+    ap.add_argument("--sweep", default=None,
+                    help="open loop: comma-separated rates run in turn (each for --duration); "
+                         "reports the throughput at saturation")
+    ap.add_argument("--duration", type=float, default=None, help="open loop: seconds per rate (default 20; --short 2)")
+    ap.add_argument("--arrivals", choices=("poisson", "uniform"), default="poisson",
+                    help="open loop: seeded exponential gaps (default) or a fixed gap of 1/rate")
+    ap.add_argument("--max-connections", type=int, default=512,
+                    help="open loop: keep-alive connections the client may open; past it requests wait in the client "
+                         "(and that wait is part of their latency)")
+    ap.add_argument("--port", type=int, default=None,
+                    help="load a server already listening on 127.0.0.1:PORT (started with --dev-insecure) "
+                         "instead of starting one")
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = ap.parse_args(argv)
+    if args.rate is not None or args.sweep is not None:
+        return open_loop_main(args)
+    target = args.target_p99_ms if args.target_p99_ms is not None else 50.0
     total = args.requests or (400 if args.short else 3000)
     warm = min(200, total)
     if args.same_body:
@@ -379,17 +555,10 @@ def main(argv: list[str] | None = None) -> int:
         path, pool = bodies_for(args.kind, warm + total, args.seed)
         warm_bodies, bodies = pool[:warm], pool[warm:]
     sample_every = max(1, total // 100)
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
-        env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
-        proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
-        try:
-            wait_ready(port, proc=proc)
-            run_loop(run_load(port, path, warm_bodies, warm, args.concurrency, args.max_seconds))  # warm-up
-            res = run_loop(run_load(port, path, bodies, total, args.concurrency, args.max_seconds,
-                                    sample_every=sample_every))
-        finally:
-            stop_server(proc)
+    with serving(args) as port:
+        run_loop(run_load(port, path, warm_bodies, warm, args.concurrency, args.max_seconds))  # warm-up
+        res = run_loop(run_load(port, path, bodies, total, args.concurrency, args.max_seconds,
+                                sample_every=sample_every))
     lat = res["latencies"]
     ratings = [rating_of(r) for r in res["samples"]]
     out = {
@@ -408,19 +577,77 @@ def main(argv: list[str] | None = None) -> int:
         "p90_ms": round(percentile(lat, 90) * 1000, 1),
         "p99_ms": round(percentile(lat, 99) * 1000, 1),
         "max_ms": round(max(lat) * 1000, 1) if lat else None,
-        "target_p99_ms": args.target_p99_ms,
+        "target_p99_ms": target,
         "checked": len(ratings),
         "checked_rated": sum(r is not None for r in ratings),
         "checked_ratings": sorted({r for r in ratings if r is not None}),
     }
-    out["meets_target"] = bool(lat) and out["p99_ms"] <= args.target_p99_ms
-    if args.json:
+    out["meets_target"] = bool(lat) and out["p99_ms"] <= target
+    _print(out, args.json)
+    rated = ratings and out["checked_rated"] == len(ratings)
+    return 0 if lat and not res["errors"] and rated else 1
+
+
+def open_loop_main(args) -> int:
+    """``--rate`` or ``--sweep``: open-loop runs; one result object (a sweep: its steps and the saturation throughput)."""
+    duration = args.duration or (2.0 if args.short else 20.0)
+    rates = [float(r) for r in args.sweep.split(",")] if args.sweep else [args.rate]
+    target = args.target_p99_ms if args.target_p99_ms is not None else (100.0 if args.kind == "cds" else 50.0)
+    steps = []
+    with serving(args) as port:
+        path, warm = bodies_for(args.kind, 200, args.seed)  # warm-up patients, never sent again
+        run_loop(run_load(port, path, warm, len(warm), 20, args.max_seconds))
+        for i, rate in enumerate(rates):
+            steps.append(open_loop_step(port, args.kind, rate, duration, args, step=i))
+    for s in steps:
+        s["target_p99_ms"] = target
+        s["meets_target"] = bool(s["ok"]) and not s["saturated"] and s["p99_ms"] <= target
+    common = {"mode": "open-loop", "kind": args.kind, "cpus": os.cpu_count(), "workers": args.workers or "default",
+              "server": f"127.0.0.1:{args.port}" if args.port else "started by this script (workup serve --dev-insecure)"}
+    if args.sweep:
+        out = {**common, "steps": steps,
+               "saturation_rps": max((s["achieved_rps"] or 0) for s in steps),
+               "saturated_from_rps": next((s["offered_rps"] for s in steps if s["saturated"]), None)}
+        if not args.json:
+            cols = ("start_utc", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors",
+                    "connections", "load_average_before", "saturated")
+            print(" | ".join(cols))
+            for s in steps:
+                print(" | ".join(str(s[c]) for c in cols))
+            print(f"saturation_rps {out['saturation_rps']}  saturated_from_rps {out['saturated_from_rps']}")
+        else:
+            print(json.dumps(out))
+        return 0 if all(s["ok"] and s["checked_rated"] == s["checked"] for s in steps) else 1
+    out = {**common, **steps[0]}
+    _print(out, args.json)
+    ok = out["ok"] and not out["errors"] and out["checked_rated"] == out["checked"]
+    return 0 if ok else 1
+
+
+def _print(out: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(out))
     else:
         for k, v in out.items():
-            print(f"{k:16} {v}")
-    rated = ratings and out["checked_rated"] == len(ratings)
-    return 0 if lat and not res["errors"] and rated else 1
+            print(f"{k:20} {v}")
+
+
+@contextlib.contextmanager
+def serving(args):
+    """The port of the server under load: ``--port``'s, or one this script starts (and stops) itself."""
+    if args.port:
+        wait_ready(args.port)
+        yield args.port
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
+        env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
+        proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
+        try:
+            wait_ready(port, proc=proc)
+            yield port
+        finally:
+            stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,15 @@ def test_load_at_100_concurrent_requests_answers_every_request():
     assert res["bodies"] == "distinct" and res["distinct_bodies"] == 400  # a new patient every request
     assert res["checked"] > 0 and res["checked_rated"] == res["checked"] and res["checked_ratings"] == [7]
     assert 0 < res["p50_ms"] <= res["p99_ms"]
+
+
+@pytest.mark.slow
+def test_open_loop_at_a_modest_rate_answers_every_request():
+    res = _run("loadtest.py", "--rate", "100")  # --short: 2 s, 200 distinct patients
+    print(f"\nloadtest open loop: offered {res['offered_rps']}/s, achieved {res['achieved_rps']}/s, "
+          f"p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms, load {res['load_average']}")
+    assert res["mode"] == "open-loop" and res["duration_s"] == 2.0
+    assert res["errors"] == 0 and res["ok"] == res["requests"] == 200
+    assert res["statuses"] == {"200": 200}
+    assert res["checked"] > 0 and res["checked_rated"] == res["checked"] and res["checked_ratings"] == [7]
+    assert not res["saturated"] and 0 < res["p50_ms"] <= res["p99_ms"]

@@ -321,8 +321,13 @@ def _pathway(kb, rec, text, raw, values, as_of_raw, run) -> dict[str, Any]:
     return ctx
 
 
-def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tuple[int, dict[str, Any]]:
-    """Everything the consultation page shows for these query parameters (status, context)."""
+def consultation_context(kb, params: list[tuple[str, str]], today: date,
+                         max_text_chars: int | None = None) -> tuple[int, dict[str, Any]]:
+    """Everything the consultation page shows for these query parameters (status, context).
+
+    A text longer than ``max_text_chars`` is refused before it is read (422, ``SV422``), and
+    a note over the intake's work budget is refused with its code (422, ``IN228``).
+    """
     from workup.consult import consult_payload
     from workup.render.document import to_document
 
@@ -333,6 +338,10 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
                            "page_url": page_url(text, raw, as_of_raw)}
     if problems:
         return 400, ctx
+    if text and max_text_chars is not None and len(text) > max_text_chars:
+        ctx["problems"] = [f"SV422: the scenario text has {len(text):,} characters, more than the "
+                           f"{max_text_chars:,} this page reads; give the clinical question in a few sentences"]
+        return 422, ctx
     if not text and not values:
         return 200, ctx
     try:
@@ -361,6 +370,9 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
             text_for_runs = text
     except WorkupError as e:
         ctx["problems"] = [e.message] + [f"{d.get('where', '')}: {d.get('message', '')}" for d in e.details]
+        if e.code == "IN228":  # over the work budget: coded, as the JSON API answers it
+            ctx["problems"][0] = f"IN228: {e.message}"
+            return 422, ctx
         return 400, ctx
     rec, reading = result.recommendation, result.reading
     doc = to_document(rec, include_trace=True)
@@ -422,13 +434,19 @@ def consultation_page(request: Request) -> Response:
     if any(not v.strip() for _, v in params):
         # The form sends its empty fields too: redirect to the short, bookmarkable address.
         return RedirectResponse(_canonical(params), status_code=303)
-    status, ctx = consultation_context(kb, params, _today(request))
-    resp = _page("index.html", status, kb=kb, **ctx)
+    status, ctx = consultation_context(kb, params, _today(request), _max_text_chars(request))
+    resp = _page("index.html", status, kb=kb, max_text_chars=_max_text_chars(request), **ctx)
     resp.headers["Cache-Control"] = "no-store"  # the page holds a patient's scenario
     consult_id = _audit(request, ctx.get("recommendation"))
     if consult_id is not None:
         resp.headers["X-Workup-Consult-Id"] = consult_id
     return resp
+
+
+def _max_text_chars(request: Request) -> int | None:
+    """The page's text cap from the service settings (None on a bare app without them)."""
+    st = getattr(request.app.state, "workup", None)
+    return getattr(getattr(st, "settings", None), "page_max_text_chars", None)
 
 
 def _audit(request: Request, rec: Any) -> str | None:
