@@ -361,6 +361,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date) -> tupl
             text_for_runs = text
     except WorkupError as e:
         ctx["problems"] = [e.message] + [f"{d.get('where', '')}: {d.get('message', '')}" for d in e.details]
+        ctx["error_code"] = e.code  # the same code the API and the CLI give, to quote when reporting it
         return 400, ctx
     rec, reading = result.recommendation, result.reading
     doc = to_document(rec, include_trace=True)
