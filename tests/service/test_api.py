@@ -81,6 +81,15 @@ def test_recommend_input_errors_share_one_shape(client, body, status, code):
     _error(client.post("/v1/recommend", json=body), status, code)
 
 
+@pytest.mark.parametrize("extra", [{}, {"days_since_surgery": 30}], ids=["alone", "beside-days-since"])
+def test_surgery_date_after_as_of_is_a_coded_422(client, extra):
+    facts = {**seed_facts(), "surgery_date": "2026-12-01", **extra}
+    if not extra:
+        facts.pop("days_since_surgery", None)
+    err = _error(client.post("/v1/recommend", json={"facts": facts, "as_of": "2026-11-25"}), 422, "EV304")
+    assert "2026-12-01" in err["message"] and "2026-11-25" in err["message"]
+
+
 def test_validation_errors_never_echo_the_input(client):
     secret = "Jane Q. Patient 1955-02-03"
     r = client.post("/v1/recommend", json={"facts": seed_facts(), "unexpected": secret})

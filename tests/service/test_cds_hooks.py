@@ -370,6 +370,16 @@ def test_an_invalid_prefetched_resource_is_refused_and_located(client):
     assert err["details"] and all(d["where"].startswith(f"Condition/{condition['id']}.code") for d in err["details"])
 
 
+def test_a_procedure_dated_after_the_order_is_a_coded_422_not_a_card(client):
+    """The note says two years since the ACDF; a completed Procedure dated after the call is refused, not ignored."""
+    req = seed_request()
+    req["prefetch"]["procedures"]["entry"][0]["resource"]["performedDateTime"] = "2099-12-01"
+    r = client.post(SIGN, json=req)
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "EV304" and "2099-12-01" in err["message"]
+
+
 def test_a_prefetch_entry_that_is_not_a_resource_is_skipped_not_a_crash(client):
     req = seed_request()
     req["prefetch"]["conditions"]["entry"].append({"resource": "Condition/c9"})

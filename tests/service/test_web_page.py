@@ -282,6 +282,17 @@ def test_bad_input_is_a_readable_400_never_a_traceback(client, query, message):
     assert "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("extra", [{}, {"days_since_surgery": "30"}], ids=["alone", "beside-days-since"])
+def test_surgery_date_after_as_of_is_a_coded_400_on_the_page(client, extra):
+    facts = {k: v for k, v in SEED_FACTS.items() if k != "days_since_surgery"}
+    r = client.get(url({**facts, "surgery_date": "2026-12-01", **extra}))
+    assert r.status_code == 400
+    text = unescape(r.text)
+    assert 'role="alert"' in text and "EV304" in text
+    assert "2026-12-01" in text and AS_OF in text and 'id="result"' not in text
+    assert "Traceback" not in text
+
+
 def test_text_is_escaped(client, monkeypatch):
     import workup.consult
 

@@ -108,6 +108,16 @@ def test_given_days_since_surgery_wins_over_surgery_date():
     assert res.facts["days_since_surgery"].origin is FactOrigin.GIVEN
 
 
+@pytest.mark.parametrize("extra", [{}, {"days_since_surgery": 30.0}], ids=["alone", "beside-days-since"])
+def test_surgery_date_after_the_consultation_is_ev304_even_beside_days_since_surgery(extra):
+    from workup.errors import EvaluationError
+
+    with pytest.raises(EvaluationError) as e:
+        resolve(default(), given(surgery_date=date(2025, 6, 2), **extra), AS_OF)
+    assert e.value.code == "EV304"
+    assert "2025-06-02" in e.value.message and "2025-06-01" in e.value.message
+
+
 def test_resolution_does_not_change_the_input_facts():
     fs = given(age=40.0)
     resolve(default(), fs, AS_OF)

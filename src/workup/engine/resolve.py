@@ -41,19 +41,24 @@ def resolve(kb: KnowledgeBase, facts: Facts, as_of: date) -> Resolved:
     """
     items: dict[str, Fact] = dict(facts.items())
     surgery_date = items.get("surgery_date")
-    if surgery_date is not None and "days_since_surgery" not in items and isinstance(surgery_date.value, date):
+    if surgery_date is not None and isinstance(surgery_date.value, date):
         days = (as_of - surgery_date.value).days
         if days < 0:
+            # refused even beside a given days_since_surgery (which is kept otherwise): a date after the
+            # consultation is a wrong date or a wrong as_of, and either may be the one misread
             raise EvaluationError(
-                f"surgery_date {surgery_date.value.isoformat()} is after the consultation date {as_of.isoformat()}",
+                f"surgery_date {surgery_date.value.isoformat()} is after the consultation date {as_of.isoformat()}:"
+                " an operation cannot date from after the consultation; check the surgery date and the"
+                " consultation date (as_of)",
                 code="EV304",
             )
-        items["days_since_surgery"] = Fact(
-            "days_since_surgery",
-            float(days),
-            FactOrigin.DERIVED,
-            (Evidence(f"surgery on {surgery_date.value.isoformat()}, {days} days before {as_of.isoformat()}", source="rule"),),
-        )
+        if "days_since_surgery" not in items:
+            items["days_since_surgery"] = Fact(
+                "days_since_surgery",
+                float(days),
+                FactOrigin.DERIVED,
+                (Evidence(f"surgery on {surgery_date.value.isoformat()}, {days} days before {as_of.isoformat()}", source="rule"),),
+            )
     assumptions, unknown_inputs, trace = _apply_rules(kb, _rules(kb), items)
     return Resolved(Facts.wrap(items), assumptions, unknown_inputs, trace)
 

@@ -370,8 +370,8 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
             text_for_runs = text
     except WorkupError as e:
         ctx["problems"] = [e.message] + [f"{d.get('where', '')}: {d.get('message', '')}" for d in e.details]
-        if e.code == "IN228":  # over the work budget: coded, as the JSON API answers it
-            ctx["problems"][0] = f"IN228: {e.message}"
+        ctx["error_code"] = e.code  # the same code the API and the CLI give, to quote when reporting it
+        if e.code == "IN228":  # over the work budget: 422, as the JSON API answers it
             return 422, ctx
         return 400, ctx
     rec, reading = result.recommendation, result.reading
