@@ -168,7 +168,7 @@ class Lexicon:
     clause_pattern: "re.Pattern[str] | None" = None
     clause_negations: frozenset[str] = frozenset()
     dated_history: frozenset[str] = frozenset()
-    # context.yaml's checklist answers: after one of them a "?" does not end the sentence
+    # checklist answers, from context.yaml's "? <answer>" cues: after one a "?" does not end the sentence
     answers: frozenset[str] = frozenset()
 
 
@@ -426,7 +426,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         re.compile(cf.clauses.start_pattern, re.IGNORECASE) if cf.clauses and cf.clauses.start_pattern else None,
         frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
         frozenset(w.lower() for w in cf.dated_history),
-        frozenset(w.lower() for w in cf.lists.answers),
+        frozenset(c.literal.lower()[2:] for c in context if c.literal.startswith("? ")),
     )
 
 

@@ -108,8 +108,6 @@ class ListCues(Strict):
 
     glue: list[str] = Field(min_length=1)
     goes_on: list[str] = Field(min_length=1)
-    # a checklist question's short answers: "Trauma? N", "Fever? no" stay one sentence
-    answers: list[str] = Field(default_factory=list)
 
 
 class ClauseCues(Strict):

@@ -339,8 +339,9 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
     if problems:
         return 400, ctx
     if text and max_text_chars is not None and len(text) > max_text_chars:
-        ctx["problems"] = [f"SV422: the scenario text has {len(text):,} characters, more than the "
+        ctx["problems"] = [f"the scenario text has {len(text):,} characters, more than the "
                            f"{max_text_chars:,} this page reads; give the clinical question in a few sentences"]
+        ctx["error_code"] = "SV422"
         return 422, ctx
     if not text and not values:
         return 200, ctx
@@ -434,8 +435,9 @@ def consultation_page(request: Request) -> Response:
     if any(not v.strip() for _, v in params):
         # The form sends its empty fields too: redirect to the short, bookmarkable address.
         return RedirectResponse(_canonical(params), status_code=303)
-    status, ctx = consultation_context(kb, params, _today(request), _max_text_chars(request))
-    resp = _page("index.html", status, kb=kb, max_text_chars=_max_text_chars(request), **ctx)
+    cap = _max_text_chars(request)
+    status, ctx = consultation_context(kb, params, _today(request), cap)
+    resp = _page("index.html", status, kb=kb, max_text_chars=cap, **ctx)
     resp.headers["Cache-Control"] = "no-store"  # the page holds a patient's scenario
     consult_id = _audit(request, ctx.get("recommendation"))
     if consult_id is not None:
