@@ -170,6 +170,9 @@ class Lexicon:
     dated_history: frozenset[str] = frozenset()
     # checklist answers, from context.yaml's "? <answer>" cues: after one a "?" does not end the sentence
     answers: frozenset[str] = frozenset()
+    # context.yaml's list headings: negation cues after which a whole list is negated
+    list_headings: frozenset[str] = frozenset()
+    heading_qualifiers: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------- loading
@@ -427,6 +430,8 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(w.lower() for w in cf.clauses.negations) if cf.clauses else frozenset(),
         frozenset(w.lower() for w in cf.dated_history),
         frozenset(c.literal.lower()[2:] for c in context if c.literal.startswith("? ")),
+        list_headings=frozenset(w.lower() for w in cf.lists.headings),
+        heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
     )
 
 

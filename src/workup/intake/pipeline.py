@@ -139,13 +139,34 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
             continue  # the cue and the finding are in different statements
         if m.category == "NEGATED_EXISTENCE" and a < span.start and _any_in(neg_stops, lo, hi):
             continue
-        if m.category == "NEGATED_EXISTENCE" and a < span.start and affirmed_after_comma(span, doc, lexicon, lo):
+        if (
+            m.category == "NEGATED_EXISTENCE"
+            and a < span.start
+            and not _inside_headed_list(span, doc, lexicon, doc[a:b].text.lower())
+            and affirmed_after_comma(span, doc, lexicon, lo)
+        ):
             continue
         if m.category in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE") and not list_negation and lo < hi:
             if ix.commas[hi] - ix.commas[lo] > 0:  # a comma in doc[lo:hi]
                 continue
         out.add(m.category)
     return out
+
+
+def _inside_headed_list(span: Any, doc: Any, lexicon: Lexicon, cue: str) -> bool:
+    """Whether ``span`` is a middle item of a list under a negation heading ("ROS negative for fever,
+    unintentional weight loss, saddle numbness"): its qualifier is one a list item carries
+    (``lists.heading_qualifiers``) and another item follows it after a comma. "Negative for
+    numbness, CRP elevated." keeps its elevated CRP: a last item, and not such a qualifier."""
+    if cue not in lexicon.list_headings:
+        return False
+    ix = doc_index(doc, lexicon)
+    first = ix.prev_comma[span.start] + 1
+    words = {t.lower_ for t in doc[first : span.end]} & lexicon.affirmative
+    if not words or not words <= lexicon.heading_qualifiers:
+        return False
+    sent_end = ix.sent_end[span.start]
+    return any(t.text == "," for t in doc[span.end : sent_end])
 
 
 def _any_in(sorted_ints: list[int], lo: int, hi: int) -> bool:
@@ -323,13 +344,18 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     return cats
 
 
-def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
+def date_history(
+    spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon, as_of_year: int | None = None
+) -> list[set[str]]:
     """Make a finding history when its clause dates it years back: "had pneumonia 4 years ago, fully
-    treated" (``dated_history`` in context.yaml).
+    treated" (``dated_history`` in context.yaml), or, with the consultation year, names a year at
+    least two years before it: "RTA 2006 with whiplash", "#L wrist 2012 (fell skiing)".
 
     The cue "years ago" overlaps the duration target ("4 years") and medspaCy prunes it, so the
     reader applies it: a main-layer finding followed in its clause (up to a comma, a semicolon or the
-    sentence's end) by a value-layer duration in those units and then "ago".
+    sentence's end) by a value-layer duration in those units and then "ago". A past year dates the
+    findings of its clause on either side of it; "since 2019" does not (it is how long the complaint
+    has lasted), nor a year just after an operation ("non-union after ACDF in 2023": the operation's).
     """
     if not lexicon.dated_history:
         return cats
@@ -341,7 +367,18 @@ def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexi
         unit = s[-1].lower_.rstrip(".")
         if unit in lexicon.dated_history or any(unit.endswith(u) and unit[: -len(u)].isdigit() for u in lexicon.dated_history):
             dated.append(s.start)
-    if not dated:
+    years: list[int] = []  # token index of each past year ("2006"), not after "since"
+    if as_of_year is not None:
+        # a year right after an operation dates the operation ("non-union after ACDF in 2023")
+        operated = {i for s in spans if lexicon.by_id[s.label_].surgery is not None for i in range(s.start, s.end)}
+        for tok in doc:
+            if operated.intersection(range(tok.i - 3, tok.i)):
+                continue
+            t = tok.text.strip("()[],.;")
+            if len(t) == 4 and t.isdigit() and t[:2] in ("19", "20") and int(t) <= as_of_year - 2:
+                if tok.i == 0 or doc[tok.i - 1].lower_ not in ("since", "from", "until", "till"):
+                    years.append(tok.i)
+    if not dated and not years:
         return cats
     out = list(cats)
     # The nearest dating duration at or after the finding decides (any later one has the same
@@ -357,6 +394,16 @@ def date_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexi
         j = bisect_left(dated, s.end)
         if j < len(dated) and dated[j] < ix.sent_end[s.start] and breaks[dated[j]] == breaks[s.end]:
             out[k] = cats[k] | {"HISTORICAL"}
+        elif years:
+            # the past year nearest the finding on each side, within its sentence and clause
+            a = bisect_left(years, s.end)
+            after = years[a] if a < len(years) else None
+            b = bisect_left(years, s.start) - 1
+            before = years[b] if b >= 0 else None
+            if (after is not None and after < ix.sent_end[s.start] and breaks[after] == breaks[s.end]) or (
+                before is not None and before >= ix.sent_start[s.start] and breaks[before + 1] == breaks[s.start]
+            ):
+                out[k] = cats[k] | {"HISTORICAL"}
     return out
 
 
@@ -426,7 +473,8 @@ def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
     tokens = [t.lower_ for t in nlp.make_doc(literal)]
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
     if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
-        pattern.append({"TEXT": {"REGEX": r"^(?:[^\w\s]+|\s*\n\s*)$"}})
+        # (not ">": "blocks -> RFA" is an arrow, not a "-" answer)
+        pattern.append({"TEXT": {"REGEX": r"^(?:(?!>)[^\w\s]+|\s*\n\s*)$"}})
     return pattern
 
 

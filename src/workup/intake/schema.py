@@ -22,6 +22,7 @@ CONTEXT_CATEGORIES = (
     "PSEUDO",
     "NEGATION_STOP",
     "AFFIRMATIVE",
+    "RULED_OUT",
 )
 
 
@@ -108,6 +109,10 @@ class ListCues(Strict):
 
     glue: list[str] = Field(min_length=1)
     goes_on: list[str] = Field(min_length=1)
+    # negation cues that head a list ("ROS negative for"), and the qualifiers a middle item of such a
+    # list may carry and stay negated ("negative for fever, unintentional weight loss, saddle numbness")
+    headings: list[str] = Field(default_factory=list)
+    heading_qualifiers: list[str] = Field(default_factory=list)
 
 
 class ClauseCues(Strict):
@@ -184,6 +189,7 @@ class ValuesFile(Strict):
     after_therapy: Regex
     before_therapy: Regex
     skip_before: Regex
+    interval_before: Regex | None = None
     # "<duration> ago" after an event that is not the complaint ("fell off a ladder 20 years ago",
     # "an epidural 3 months ago"): the time since that event, a symptom duration only when nothing
     # else says how long the complaint has lasted and the sentence names the complaint

@@ -112,7 +112,7 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
     doc = pipe.doc(text)
     spans = list(doc.spans[GROUP])
     cats = extend_negated_lists(spans, [categories(s, doc, lex) for s in spans], doc, lex)
-    cats = date_history(spans, cats, doc, lex)
+    cats = date_history(spans, cats, doc, lex, as_of.year if as_of is not None else None)
     # Each sentence's text is built once, not once per mention (span.sent walks the
     # sentence: many mentions in one long sentence made this quadratic).
     ix = doc_index(doc, lex)
@@ -164,6 +164,10 @@ _CATEGORY = {
 
 
 def _status(cats: set[str]) -> Assertion:
+    # A suspicion that a result then cleared ("?lung ca, CT chest clear") is ruled out; a clear
+    # result says nothing of a finding that was stated, not suspected ("known myeloma, bone scan clear").
+    if "RULED_OUT" in cats and "POSSIBLE_EXISTENCE" in cats and not cats & {"FAMILY", "HYPOTHETICAL"}:
+        return Assertion.NEGATED
     for s in _STATUS_ORDER:
         if _CATEGORY[s] in cats:
             return s

@@ -39,6 +39,7 @@ class _Compiled:
     after_therapy: re.Pattern[str]
     before_therapy: re.Pattern[str]
     skip_before: re.Pattern[str]
+    interval_before: "re.Pattern[str] | None"
     event_before_ago: "re.Pattern[str] | None"
     complaint_words: "re.Pattern[str] | None"
     male: re.Pattern[str]
@@ -74,6 +75,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         after_therapy=re.compile(expand(v, v.after_therapy), f),
         before_therapy=re.compile(expand(v, v.before_therapy), f),
         skip_before=re.compile(v.skip_before, f),
+        interval_before=re.compile(v.interval_before, f) if v.interval_before else None,
         event_before_ago=re.compile(v.event_before_ago, f) if v.event_before_ago else None,
         complaint_words=re.compile(v.complaint_words, f) if v.complaint_words else None,
         male=re.compile(sex.male, f),
@@ -143,6 +145,8 @@ def classify_duration(text: str, start: int, end: int, lexicon: Lexicon) -> str:
     c = compiled(lexicon)
     after = text[end : end + 80]
     before = text[max(0, start - 60) : start]
+    if c.interval_before is not None and c.interval_before.search(before):
+        return "skip"
     if c.after_therapy.search(after) or c.before_therapy.search(before):
         return "conservative"
     if c.after_surgery.search(after):
