@@ -240,3 +240,58 @@ def test_decision_tree_scrolls_to_the_current_step(server, page):
     visible = wrap.evaluate("""w => { const r = w.querySelector('.wu-node.now rect').getBoundingClientRect();
                                       const b = w.getBoundingClientRect(); return r.left >= b.left && r.right <= b.right; }""")
     assert visible
+
+
+TREE_BOX = """w => {
+    const svg = w.querySelector('svg.wu-pathway'), s = getComputedStyle(w);
+    const box = r => { const b = r.getBoundingClientRect(); return {l: b.left, r: b.right, t: b.top, b: b.bottom}; };
+    const nodes = [...w.querySelectorAll('.wu-node rect')].map(box);
+    const edge = {r: Math.max(...nodes.map(n => n.r)), b: Math.max(...nodes.map(n => n.b))};
+    return {wrap: box(w), tree: box(svg), overflowX: s.overflowX, overflowY: s.overflowY,
+            scrollW: w.scrollWidth, clientW: w.clientWidth, scrollH: w.scrollHeight, clientH: w.clientHeight,
+            nodeRight: edge.r, nodeBottom: edge.b};
+}"""
+
+
+def _inside(a: dict, b: dict, slack: float = 1.0) -> bool:
+    return a["l"] >= b["l"] - slack and a["r"] <= b["r"] + slack and a["t"] >= b["t"] - slack and a["b"] <= b["b"] + slack
+
+
+@pytest.mark.parametrize("where", ["guide", "consultation"])
+def test_the_largest_decision_tree_fits_or_scrolls_inside_its_box_at_1280(server, page, where):
+    """cervical-postop (1484 × 1096 px drawn) at 1280 × 800: no page overflow, the tree is never cut off
+    out of reach, and its box fits the screen so both of its scrollbars can be seen."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server + "/guide/cervical-pain-3" if where == "guide" else facts_url(server))
+    assert page.locator('svg.wu-pathway g[data-node="refer-hardware-failure"]').count() == 1  # cervical-postop
+    width = page.evaluate("() => ({doc: document.documentElement.scrollWidth, vw: window.innerWidth, vh: window.innerHeight})")
+    assert width["doc"] <= width["vw"], width  # no horizontal page overflow
+    wrap = page.locator(".svg-wrap")
+    wrap.scroll_into_view_if_needed()
+    m = wrap.evaluate(TREE_BOX)
+    assert 0 <= m["wrap"]["l"] and m["wrap"]["r"] <= width["vw"], m  # the box itself is on the page
+    assert m["tree"]["r"] - m["tree"]["l"] > m["clientW"], "the test needs a tree wider than its box"
+    if not _inside(m["tree"], m["wrap"]):  # then the box must scroll in each direction the tree overflows
+        if m["tree"]["r"] > m["wrap"]["r"] + 1:
+            assert m["overflowX"] in ("auto", "scroll") and m["scrollW"] > m["clientW"], m
+        if m["tree"]["b"] > m["wrap"]["b"] + 1:
+            assert m["overflowY"] in ("auto", "scroll") and m["scrollH"] > m["clientH"], m
+    assert m["wrap"]["b"] - m["wrap"]["t"] <= width["vh"], m  # the whole box, scrollbars too, fits the screen
+    shot(page, f"tree-1280-{where}")
+    # Scrolled to its far corner, the last column and the lowest node are inside the box: nothing is out of reach.
+    wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; w.scrollTop = w.scrollHeight; }")
+    far = wrap.evaluate(TREE_BOX)
+    assert far["nodeRight"] <= far["wrap"]["r"] + 1 and far["nodeBottom"] <= far["wrap"]["b"] + 1, far
+    assert page.evaluate("document.documentElement.scrollWidth") <= width["vw"]
+
+
+def test_the_current_step_is_in_view_inside_a_tall_tree(server, page):
+    """The box is shorter than cervical-postop: it starts scrolled so the current step shows, across and down."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(facts_url(server))
+    wrap = page.locator(".svg-wrap")
+    assert wrap.evaluate("w => w.scrollHeight > w.clientHeight")  # taller than its box at this size
+    visible = wrap.evaluate("""w => { const r = w.querySelector('.wu-node.now rect').getBoundingClientRect();
+                                      const b = w.getBoundingClientRect();
+                                      return r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom; }""")
+    assert visible

@@ -70,7 +70,7 @@ def step_nodes(html: str) -> list[str]:
 def whatif_links(html: str) -> list[tuple[str, str, str]]:
     """(href, node, label) of each what-if link."""
     return [(unescape(h), n, unescape(lbl)) for h, n, lbl in
-            re.findall(r'<a class="whatif-link" href="([^"]+)" data-node="([^"]+)">([^<]+)</a>', html)]
+            re.findall(r'<a class="whatif-link" href="([^"]+)" data-node="([^"]+)"[^>]*>([^<]+)</a>', html)]
 
 
 # --------------------------------------------------------------------- the empty form

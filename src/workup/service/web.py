@@ -21,9 +21,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from workup.audit.record import consultation_record, rating_entry
-from workup.durations import spoken
+from workup.durations import written_days
 from workup.errors import IntakeError, WorkupError
 from workup.service import guides
+from workup.service.values import format_value, url_value
 from workup.types import Category
 
 router = APIRouter()
@@ -70,32 +71,20 @@ def _page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
 # --------------------------------------------------------------------- values and URLs
 
 
-def format_value(value: Any, unit: str | None = None) -> str:
-    """A fact value for reading: yes/no, durations in days/weeks/months/years."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if unit == "days" and isinstance(value, (int, float)):
-        return spoken(float(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+WAS = "was."  # a what-if's note of the value the scenario stated for a fact it changed: was.<fact>=<value>
 
 
-def url_value(value: Any) -> str:
-    """A fact value as the page's address writes it (true/false, whole numbers, ISO dates)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value.isoformat() if isinstance(value, date) else str(value)
+def page_url(text: str | None, facts: dict[str, str], as_of: str | None, was: dict[str, str] | None = None) -> str:
+    """The bookmarkable URL of a scenario: text first, then facts in id order.
 
-
-def page_url(text: str | None, facts: dict[str, str], as_of: str | None) -> str:
-    """The bookmarkable URL of a scenario: text first, then facts in id order."""
+    ``was`` holds the stated values of facts that what-ifs changed; a value is kept only while
+    its fact is in ``facts`` with another value, so removing or restoring a fact drops its note.
+    """
     items: list[tuple[str, str]] = []
     if text:
         items.append(("text", text))
     items.extend((f"fact.{k}", v) for k, v in sorted(facts.items()))
+    items.extend((WAS + k, v) for k, v in sorted((was or {}).items()) if k in facts and facts[k] != v)
     if as_of:
         items.append(("as_of", as_of))
     return "/?" + urlencode(items) if items else "/"
@@ -128,6 +117,40 @@ def parse_query(kb, params: list[tuple[str, str]]) -> tuple[str | None, dict[str
                 continue
             raw[fid] = value
     return text, raw, values, problems
+
+
+def parse_was(kb, params: list[tuple[str, str]], values: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    """The ``was.<fact>`` notes of stated values that what-ifs changed: (raw strings, values, problems).
+
+    A note is kept only for a fact the address also sets, to another value (else nothing changed it).
+    """
+    raw: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in params:
+        if not key.startswith(WAS):
+            continue
+        fid, value = key[len(WAS):], value.strip()
+        fd = kb.facts.get(fid)
+        if fd is None:
+            problems.append(f"{key}: not a fact workup knows")
+            continue
+        try:
+            was = _days(fd, _coerce(fd, value))
+        except ValueError as e:
+            problems.append(f"{fd.label} (as stated): {e}")
+            continue
+        if fid in values and _days(fd, values[fid]) != was:
+            raw[fid], out[fid] = value, was
+    return raw, out, problems
+
+
+def _days(fd, value: Any) -> Any:
+    """A duration written as text (``2y``, ``6 weeks``) in days, so two spellings of one value compare equal."""
+    if fd.unit == "days" and isinstance(value, str):
+        days = written_days(value)
+        return value if days is None else days
+    return value
 
 
 def _coerce(fd, value: str) -> Any:
@@ -177,7 +200,7 @@ def _snippet(sentence: str, phrase: str) -> tuple[str, str, str]:
     return before, words, after
 
 
-def _corrections(kb, fid: str, value: Any, text, raw, as_of) -> list[tuple[str, str]]:
+def _corrections(kb, fid: str, value: Any, text, raw, as_of, was=None) -> list[tuple[str, str]]:
     """Links that correct one fact as read: the other answer of a yes/no fact, the other values of a
     choice. Each is the page's own address with the corrected fact, so it works without JavaScript."""
     fd = kb.facts.get(fid)
@@ -185,13 +208,13 @@ def _corrections(kb, fid: str, value: Any, text, raw, as_of) -> list[tuple[str, 
         return []
     if fd.type == "bool" and isinstance(value, bool):
         flip = "false" if value else "true"
-        return [("not so" if value else "yes, present", page_url(text, {**raw, fid: flip}, as_of))]
+        return [("not so" if value else "yes, present", page_url(text, {**raw, fid: flip}, as_of, was))]
     if fd.type == "enum":
-        return [(v, page_url(text, {**raw, fid: v}, as_of)) for v in fd.values or [] if v != value]
+        return [(v, page_url(text, {**raw, fid: v}, as_of, was)) for v in fd.values or [] if v != value]
     return []
 
 
-def _understood(kb, reading: Any, text=None, raw=None, as_of=None) -> list[dict[str, Any]]:
+def _understood(kb, reading: Any, text=None, raw=None, as_of=None, was=None) -> list[dict[str, Any]]:
     """Rows for "what was understood": one per fact, value and status, with the words behind it,
     and the links that correct it (``fix``)."""
     if reading is None:
@@ -213,7 +236,7 @@ def _understood(kb, reading: Any, text=None, raw=None, as_of=None) -> list[dict[
         row = rows.setdefault((fid, value, status), {
             "fact": fid, "label": fd.label if fd else fid, "value": value, "status": status, "mentions": [],
             "fix": [] if fid in raw or fid not in facts or facts[fid].value != item.get("value")
-            else _corrections(kb, fid, item.get("value"), text, raw, as_of),
+            else _corrections(kb, fid, item.get("value"), text, raw, as_of, was),
         })
         mention = _snippet(ev, str(item.get("phrase") or ""))
         if mention not in row["mentions"]:
@@ -234,19 +257,20 @@ def _cite_map(doc: dict[str, Any], kb, extra_ids: list[str]) -> tuple[list[dict[
     return refs, by_id
 
 
-def _questions(kb, missing: list[dict[str, Any]], text, raw, as_of) -> list[dict[str, Any]]:
+def _questions(kb, missing: list[dict[str, Any]], text, raw, as_of, was=None) -> list[dict[str, Any]]:
     out = []
     for m in missing:
         fd = kb.facts.get(m["fact"])
         q: dict[str, Any] = {"fact": m["fact"], "question": m["question"], "options": [], "input": None}
         if fd is None or fd.type == "bool":
-            q["options"] = [(lbl, page_url(text, {**raw, m["fact"]: v}, as_of)) for lbl, v in (("Yes", "true"), ("No", "false"))]
+            q["options"] = [(lbl, page_url(text, {**raw, m["fact"]: v}, as_of, was)) for lbl, v in (("Yes", "true"), ("No", "false"))]
         elif fd.type == "enum":
-            q["options"] = [(v, page_url(text, {**raw, m["fact"]: v}, as_of)) for v in fd.values or []]
+            q["options"] = [(v, page_url(text, {**raw, m["fact"]: v}, as_of, was)) for v in fd.values or []]
         else:
             hint = "e.g. 6w, 3mo or 2y" if fd.unit == "days" else (fd.unit or "")
             hidden = [("text", text)] if text else []
             hidden += [(f"fact.{k}", v) for k, v in sorted(raw.items()) if k != m["fact"]]
+            hidden += [(WAS + k, v) for k, v in sorted((was or {}).items()) if k in raw and k != m["fact"]]
             if as_of:
                 hidden.append(("as_of", as_of))
             q["input"] = {"name": f"fact.{m['fact']}", "hint": hint, "hidden": hidden, "label": fd.label}
@@ -294,25 +318,31 @@ def _about(kb, doc: dict[str, Any], procedures: list[dict[str, Any]]) -> dict[st
     return ctx
 
 
-def _pathway(kb, rec, text, raw, values, as_of_raw, run) -> dict[str, Any]:
-    """The decision tree with the current path, and the what-ifs the engine confirms (see whatif.py)."""
+def _pathway(kb, rec, text, raw, values, as_of_raw, run, was_raw=None, was=None) -> dict[str, Any]:
+    """The decision tree with the current path, and the what-ifs the engine confirms (see whatif.py).
+
+    Each what-if carries the warnings for facts the scenario stated that it would change, and
+    its address notes their stated values (``was.<fact>``) so the page it opens warns too.
+    """
     ctx: dict[str, Any] = {}
     ctx["whatifs"] = []
     ctx["svg"] = None
     if rec.pathway_id and rec.pathway_id in kb.pathways:
         from workup.render.svg import pathway_svg
-        from workup.service.whatif import offers
+        from workup.service.whatif import offers, warning
 
         pw = kb.pathways[rec.pathway_id]
         ctx["pathway"] = pw
         ctx["svg"] = Markup(pathway_svg(kb, pw, rec.path, [s.node_id for s in rec.next_steps]))
         ctx["path_steps"] = [{"id": n, "type": pw.nodes[n].type, "text": pw.nodes[n].text} for n in rec.path if n in pw.nodes]
-        for w in offers(kb, rec, values, run):
+        for w in offers(kb, rec, values, run, was):
             facts = {**raw, **{f: url_value(v) for f, v in w.facts}}
+            notes = {**(was_raw or {}), **{c.fact: url_value(c.was) for c in w.contradictions}}
             ctx["whatifs"].append({
                 "label": w.label,
                 "node": w.node,
-                "url": page_url(text, facts, as_of_raw),
+                "url": page_url(text, facts, as_of_raw, notes),
+                "warnings": [warning(kb, c, applied=False) for c in w.contradictions],
                 "changes": [(kb.facts[f].label, format_value(v, kb.facts[f].unit)) for f, v in w.facts if f in kb.facts],
                 "steps": _step_rows([s.to_dict() for s in w.rec.next_steps]),
                 "variant": w.rec.variant.to_dict() if w.rec.variant else None,
@@ -332,10 +362,13 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
     from workup.render.document import to_document
 
     text, raw, values, problems = parse_query(kb, params)
+    was_raw, was, was_problems = parse_was(kb, params, values)
+    problems += was_problems
     as_of_raw = next((v for k, v in params if k == "as_of" and v.strip()), None)
     ctx: dict[str, Any] = {"text": text or "", "raw": raw, "as_of": as_of_raw, "problems": problems,
                            "notice": None, "doc": None, "structured": _structured(kb, raw),
-                           "page_url": page_url(text, raw, as_of_raw)}
+                           "was_hidden": [(WAS + k, v) for k, v in sorted(was_raw.items())],
+                           "page_url": page_url(text, raw, as_of_raw, was_raw)}
     if problems:
         return 400, ctx
     if text and max_text_chars is not None and len(text) > max_text_chars:
@@ -379,29 +412,48 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
     doc = to_document(rec, include_trace=True)
     ctx["doc"] = doc
     ctx["recommendation"] = rec
-    ctx["understood"] = _understood(kb, reading if text_for_runs else None, text, raw, as_of_raw)
+    ctx["understood"] = _understood(kb, reading if text_for_runs else None, text, raw, as_of_raw, was_raw)
     ctx["procedures"] = sorted(
         [{**p, "category_label": Category(p["category"]).label} for p in doc["procedures"]],
         key=lambda p: (CATEGORY_ORDER.index(Category(p["category"])), -p["rating"]),
     )
     ctx["steps"] = _step_rows(doc["next_steps"])
-    ctx["questions"] = _questions(kb, doc["missing_facts"], text, raw, as_of_raw)
+    ctx["questions"] = _questions(kb, doc["missing_facts"], text, raw, as_of_raw, was_raw)
     from workup.render.text import assumption_groups
 
     ctx["assumption_groups"] = assumption_groups(rec.assumptions)
-    ctx["assumed"] = _assumed(kb, rec.assumptions, text, raw, as_of_raw)
-    ctx["applied"] = [
-        {"label": kb.facts[k].label, "value": format_value(values[k], kb.facts[k].unit),
-         "remove": page_url(text, {kk: vv for kk, vv in raw.items() if kk != k}, as_of_raw)}
-        for k in sorted(raw) if k not in STRUCTURED
-    ]
+    ctx["assumed"] = _assumed(kb, rec.assumptions, text, raw, as_of_raw, was_raw)
+    ctx["applied"] = _applied(kb, text, raw, values, as_of_raw, was_raw, was)
     ctx.update(_about(kb, doc, ctx["procedures"]))
     ctx.update(_pathway(kb, rec, text, raw, values, as_of_raw,
-                        lambda o: _run(kb, reading if text_for_runs else None, o, as_of)))
+                        lambda o: _run(kb, reading if text_for_runs else None, o, as_of), was_raw, was))
     return 200, ctx
 
 
-def _assumed(kb, assumptions, text, raw, as_of) -> list[tuple[str, list[dict[str, str]]]]:
+def _applied(kb, text, raw, values, as_of, was_raw, was) -> list[dict[str, Any]]:
+    """The facts added to the scenario by answers and what-ifs, each with the link that takes it back.
+
+    A fact a what-if changed against what the scenario stated is listed even when it is one of
+    the form's own fields, with its warning; its link puts the stated value back.
+    """
+    from workup.service.whatif import Contradiction, warning
+
+    out = []
+    for k in sorted(raw):
+        if k in STRUCTURED and k not in was:
+            continue
+        fd = kb.facts[k]
+        item = {"fact": k, "label": fd.label, "value": format_value(values[k], fd.unit), "warning": None,
+                "action": "remove", "remove": page_url(text, {kk: vv for kk, vv in raw.items() if kk != k}, as_of, was_raw)}
+        if k in was:
+            item["warning"] = warning(kb, Contradiction(k, was[k], values[k]))
+            item["action"] = "put back"
+            item["remove"] = page_url(text, {**raw, k: was_raw[k]}, as_of, was_raw)
+        out.append(item)
+    return out
+
+
+def _assumed(kb, assumptions, text, raw, as_of, was=None) -> list[tuple[str, list[dict[str, str]]]]:
     """The assumptions grouped for the page, each with the link that says the opposite."""
     from workup.render.text import assumption_groups, assumption_head
 
@@ -410,7 +462,7 @@ def _assumed(kb, assumptions, text, raw, as_of) -> list[tuple[str, list[dict[str
         items = []
         for a, label in zip([a for a in assumptions if assumption_head(a) == head], labels):
             flip = "false" if a.value is True else "true"
-            items.append({"label": label, "fact": a.fact, "url": page_url(text, {**raw, a.fact: flip}, as_of),
+            items.append({"label": label, "fact": a.fact, "url": page_url(text, {**raw, a.fact: flip}, as_of, was),
                           "action": "not so" if a.value is True else "present"})
         out.append((head, items))
     return out

@@ -6,18 +6,24 @@ are the conditions of the decision transitions on a route from the start node. F
 labelled node this module proposes fact overrides that satisfy one such route; the caller
 then lets the engine decide whether the node is really reached (see :func:`offers`), so
 a what-if is only offered when the engine agrees that it changes the path.
+
+A what-if may change a fact the scenario *stated* (given, read from the text or codes, or
+derived from those) rather than one the engine assumed: "within about 3 months of surgery"
+for a patient whose note says two years. Such a change is a :class:`Contradiction`, and
+:func:`warning` words it for the page, so nobody takes the hypothetical for the record.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from workup.kb.load import KnowledgeBase
 from workup.kb.schema import Criterion, PathwayDef, duration_days
-from workup.types import Recommendation
+from workup.service.values import format_value
+from workup.types import Fact, FactOrigin, Facts, Recommendation
 
 MAX_ROUTES = 400  # simple routes explored per pathway; pathways are small trees
 _STOP = {"the", "and", "with", "or", "on", "of", "no", "not", "a", "an", "in", "to", "for", "after", "done", "shown"}
@@ -33,13 +39,86 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Contradiction:
+    """A change to a fact the scenario stated: ``fact`` was ``was`` and becomes ``now`` (JSON values)."""
+
+    fact: str
+    was: Any
+    now: Any
+
+
+@dataclass(frozen=True, slots=True)
 class WhatIf:
-    """A what-if the engine confirmed: applying ``facts`` puts ``node`` on the path."""
+    """A what-if the engine confirmed: applying ``facts`` puts ``node`` on the path.
+
+    ``contradictions`` are the changes among ``facts`` to facts the scenario stated.
+    """
 
     node: str
     label: str
     facts: tuple[tuple[str, Any], ...]
     rec: Recommendation
+    contradictions: tuple[Contradiction, ...] = ()
+
+
+_LEAF = re.compile(r"([a-z][a-z0-9_]*)=")  # the "fact=value" leaves a derived fact's rule evidence names
+_MAX_DEPTH = 16  # derived facts read facts defined above them: chains are short
+
+
+def stated(facts: Facts, fid: str) -> bool:
+    """True when ``fid`` has a value the scenario stated rather than one the engine assumed.
+
+    Given, read from text, coded (ICD-10, FHIR) and derived from any of those are stated.
+    An assumed fact is not, nor a derived one whose rule read only assumed facts (no fever,
+    no drainage, … so "infection not suspected"). An unknown fact is not stated.
+    """
+    return _stated(facts, facts.get(fid), 0)
+
+
+def _stated(facts: Facts, fact: Fact | None, depth: int) -> bool:
+    if fact is None or fact.origin is FactOrigin.ASSUMED:
+        return False
+    if fact.origin is not FactOrigin.DERIVED:
+        return True
+    rule = [e for e in fact.evidence if e.source == "rule"]
+    leaves = {m for e in rule for m in _LEAF.findall(e.text) if m in facts and m != fact.id}
+    if not rule or not leaves or depth >= _MAX_DEPTH:
+        return True  # derived from something other than facts (a surgery date, an order): stated
+    return any(_stated(facts, facts.get(m), depth + 1) for m in leaves)
+
+
+def contradictions(
+    facts: Facts, changes: tuple[tuple[str, Any], ...], record: Mapping[str, Any] | None = None
+) -> tuple[Contradiction, ...]:
+    """The ``changes`` (fact id, JSON value) that would contradict a stated fact.
+
+    Args:
+        facts: the scenario's facts as the engine resolved them (with their origins).
+        changes: the what-if's fact values.
+        record: values the scenario stated for facts that earlier what-ifs already changed;
+            these are what a change contradicts (or restores), not the earlier what-if's value.
+    """
+    record = record or {}
+    out = []
+    for fid, now in changes:
+        if fid in record:
+            was = record[fid]
+        elif stated(facts, fid):
+            was = _json(facts[fid].value)
+        else:
+            continue  # assumed or unknown: changing it says nothing against the record
+        if was != now:
+            out.append(Contradiction(fid, was, now))
+    return tuple(out)
+
+
+def warning(kb: KnowledgeBase, c: Contradiction, applied: bool = True) -> str:
+    """The page's words for a contradiction: what the scenario stated, for a what-if applied or offered."""
+    fd = kb.facts.get(c.fact)
+    label = fd.label if fd is not None else c.fact
+    was = format_value(c.was, fd.unit if fd is not None else None)
+    lead = "You changed a fact the note stated" if applied else "This what-if changes a fact the note stated"
+    return f"{lead}: {label} was {was}."
 
 
 def satisfy(kb: KnowledgeBase, c: Criterion) -> dict[str, Any] | None:
@@ -165,6 +244,7 @@ def offers(
     rec: Recommendation,
     current: dict[str, Any],
     run: Callable[[dict[str, Any]], Recommendation],
+    record: Mapping[str, Any] | None = None,
 ) -> tuple[WhatIf, ...]:
     """The what-ifs worth offering for ``rec``, each confirmed by running the engine.
 
@@ -173,11 +253,13 @@ def offers(
         rec: the current recommendation (its pathway is the one explored).
         current: the fact overrides (JSON values) already applied by the clinician.
         run: evaluates the same scenario with the given overrides.
+        record: the stated values of facts earlier what-ifs changed (see :func:`contradictions`).
 
     Returns:
         One what-if per finding label, in pathway order: the candidate with the fewest
         newly changed facts, then the one whose facts best match the label's words.
-        Candidates that would change a fact the label does not name are left out.
+        Candidates that would change a fact the label does not name are left out. Each
+        carries its contradictions of facts the scenario stated.
     """
     if not rec.pathway_id or rec.pathway_id not in kb.pathways:
         return ()
@@ -200,7 +282,8 @@ def offers(
             continue
         if cand.label not in best:
             order.append(cand.label)
-        best[cand.label] = (key, WhatIf(cand.node, cand.label, cand.facts, out))
+        best[cand.label] = (key, WhatIf(cand.node, cand.label, cand.facts, out,
+                                        contradictions(rec.facts, tuple(changed), record)))
     return tuple(best[label][1] for label in order)
 
 
@@ -218,7 +301,8 @@ def _named(kb: KnowledgeBase, label: str, fid: str) -> bool:
 
 def _json_value(rec: Recommendation, fid: str) -> Any:
     fact = rec.facts.get(fid)
-    if fact is None:
-        return None
-    v = fact.value
+    return None if fact is None else _json(fact.value)
+
+
+def _json(v: Any) -> Any:
     return v.isoformat() if hasattr(v, "isoformat") else v

@@ -3,13 +3,15 @@
 // reload, scroll position kept) and the address bar still holds a bookmarkable URL.
 (function () {
   "use strict";
-  // Scroll the decision tree so the current step is in view (the tree is wider than the page).
+  // Scroll the decision tree so the current step (else the first step) is in view: the tree
+  // can be wider than the page and taller than the screen, and scrolls inside its own box.
   function centreTree() {
     var wrap = document.querySelector(".svg-wrap");
-    var now = wrap && wrap.querySelector(".wu-node.now rect");
+    var now = wrap && (wrap.querySelector(".wu-node.now rect") || wrap.querySelector(".wu-node rect"));
     if (!now) { return; }
     var box = now.getBBox();
     wrap.scrollLeft = Math.max(0, box.x + box.width / 2 - wrap.clientWidth / 2);
+    wrap.scrollTop = Math.max(0, box.y + box.height / 2 - wrap.clientHeight / 2);
   }
   function swap(url, push) {
     var main = document.getElementById("main");
