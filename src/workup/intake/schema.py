@@ -195,6 +195,7 @@ class ValuesFile(Strict):
     # else says how long the complaint has lasted and the sentence names the complaint
     event_before_ago: Regex | None = None
     complaint_words: Regex | None = None
+    symptom_words: Regex | None = None
     since_year: Regex
     # "since March", "since early October 2025": a month name ({MONTH}, from surgery_dates.months),
     # an optional part of it (group part: early | mid | late) and an optional year

@@ -213,6 +213,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     blanket: list[Mention] = []
     levels: list[Mention] = []
     events: list[tuple[float, Mention]] = []  # "<duration> ago" after another event (a fall, an injection)
+    aside: list[tuple[float, Mention]] = []  # plain durations in sentences that name no symptom
     for m in mentions:
         spec = lex.by_id[m.rule]
         gives = _given(spec, m.status)
@@ -249,6 +250,8 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
                     kind = "skip"  # "had pneumonia 4 years ago": the time since something else
                 if days is not None and kind == "event":
                     events.append((days, m))
+                elif days is not None and kind == "symptom" and not point and not _names_symptom(m, lex):
+                    aside.append((days, m))  # "leaky when she coughs, for about ten years": used only alone
                 elif days is not None:
                     for fid, v in lex.values.duration_facts.get(kind, {}).items():  # type: ignore[call-overload]
                         col.add(fid, days if v == "days" else v, m)
@@ -259,6 +262,9 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             else:
                 whole = text.strip()
                 col.add(fid, value, None, Evidence(whole[:200], 0, min(len(whole), 200), Assertion.AFFIRMED, "text"))
+    if "symptom_duration_days" not in col.values:
+        for days, m in aside:
+            col.add("symptom_duration_days", days, m)
     # the time since another event measures the complaint only when nothing else does and its own
     # clause names the complaint ("back pain since a fall 3 weeks ago"; not "PMHx: fell 20 years ago",
     # nor "low back pain, had an epidural injection 3 months ago")
@@ -345,6 +351,14 @@ def _names_complaint(m: Mention, lex: Lexicon) -> bool:
     from workup.intake import values as V
 
     words = V.compiled(lex).complaint_words
+    return words is None or words.search(m.sentence) is not None
+
+
+def _names_symptom(m: Mention, lex: Lexicon) -> bool:
+    """Whether the sentence of a plain duration names a symptom (values.yaml ``symptom_words``)."""
+    from workup.intake import values as V
+
+    words = V.compiled(lex).symptom_words
     return words is None or words.search(m.sentence) is not None
 
 

@@ -42,6 +42,7 @@ class _Compiled:
     interval_before: "re.Pattern[str] | None"
     event_before_ago: "re.Pattern[str] | None"
     complaint_words: "re.Pattern[str] | None"
+    symptom_words: "re.Pattern[str] | None"
     male: re.Pattern[str]
     female: re.Pattern[str]
     male_pronoun: re.Pattern[str]
@@ -78,6 +79,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         interval_before=re.compile(v.interval_before, f) if v.interval_before else None,
         event_before_ago=re.compile(v.event_before_ago, f) if v.event_before_ago else None,
         complaint_words=re.compile(v.complaint_words, f) if v.complaint_words else None,
+        symptom_words=re.compile(v.symptom_words, f) if v.symptom_words else None,
         male=re.compile(sex.male, f),
         female=re.compile(sex.female, f),
         male_pronoun=re.compile(sex.male_pronoun, f),
