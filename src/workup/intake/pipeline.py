@@ -474,7 +474,8 @@ def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
     if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
         # (not ">": "blocks -> RFA" is an arrow, not a "-" answer)
-        pattern.append({"TEXT": {"REGEX": r"^(?:(?!>)[^\w\s]+|\s*\n\s*)$"}})
+        # (or a run of spaces: a checklist laid out in columns, "Fever x   Wt loss x   Trauma x")
+        pattern.append({"TEXT": {"REGEX": r"^(?:(?!>)[^\w\s]+|\s*\n\s*|[ \t]{2,})$"}})
     return pattern
 
 
