@@ -26,6 +26,9 @@ from workup.errors import WorkupError
 FIELDS = ("order_id", "ordered_at", "patient_id", "patient_age", "patient_sex", "provider_id", "department",
           "procedure_code", "procedure_display", "reason_codes", "indication")
 REQUIRED = ("order_id", "ordered_at", "indication", "procedure_display")
+# Set by a reader that could not make a row of its input (a bad NDJSON line): the row is
+# refused with this code and message, so it is counted, never dropped.
+READ_REFUSAL = ("refused_code", "refused_message")
 # One audited order: the row's identifiers, then what the audit found.
 COLUMNS = ("row", "order_id", "ordered_at", "month", "patient_id", "provider_id", "department",
            "procedure_code", "procedure_display", "modality", "status", "rated", "reason", "topic", "variant",
@@ -104,7 +107,13 @@ class OrderAuditor:
         return r
 
     def audit(self, row: dict[str, str], number: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """Audit one row (``number``: its 1-based row in the input): ``(order, None)`` or ``(None, refusal)``."""
+        """Audit one row (``number``: its 1-based row in the input): ``(order, None)`` or ``(None, refusal)``.
+
+        A row the reader already refused (:data:`READ_REFUSAL` set) is refused as it says.
+        """
+        if row.get("refused_code"):
+            return None, {"row": number, "order_id": row.get("order_id", ""), "code": row["refused_code"],
+                          "message": row.get("refused_message", "")}
         try:
             oid, at, age, sex, codes, proc = _row_inputs(row)
             as_of = self.as_of or at
