@@ -11,7 +11,7 @@ gives (:data:`workup.audit.orders.FIELDS`), in chunks, so the engines, refusals,
 and report are unchanged. Memory is bounded but for the patient map.
 
 A line that cannot be an order is never dropped: it becomes a row that the auditor refuses
-with its code and a message naming the file and line (:data:`~workup.audit.orders.READ_REFUSAL`),
+with its code and a message naming the file and line (:data:`~workup.audit.orders.READ_FIELDS`); an order the auditor refuses names them too,
 so rows in = orders out + refused. A row is every non-blank line except a Patient that was
 read (a Patient line that is refused is a row too).
 """
@@ -166,9 +166,11 @@ class BulkInput:
         data, code, kind = _parsed(line)
         oid = data.get("id") if data is not None and isinstance(data.get("id"), str) else ""
 
+        source = f"{name} line {n}"
+
         def refused(code: str, message: str) -> dict[str, str]:
-            return {f: "" for f in FIELDS} | {"order_id": oid, "refused_code": code,
-                                              "refused_message": f"{code}: {name} line {n}: {message}"}
+            return {f: "" for f in FIELDS} | {"order_id": oid, "source": source, "refused_code": code,
+                                              "refused_message": f"{code}: {source}: {message}"}
 
         if data is None:
             return refused(code or "IN276", kind)
@@ -196,7 +198,7 @@ class BulkInput:
                 return refused("IN272", f"the patient's birthDate {birth} is after the order's authoredOn {at}")
             if on is not None:
                 age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
-        return _order(sr, data, oid, pid, at, age, sex)
+        return _order(sr, data, oid, pid, at, age, sex) | {"source": source}
 
 
 def _day(value: str) -> date | None:
