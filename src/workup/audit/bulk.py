@@ -34,7 +34,7 @@ from workup.errors import IntakeError, WorkupError
 DEPARTMENT_URL = "urn:workup:fhir:StructureDefinition:ordering-department"
 _SUFFIXES = (".ndjson", ".ndjson.gz")
 _REF = re.compile(r"(?:^|/)([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
-_SEX = {"female": "female", "male": "male", "other": "other", "unknown": ""}
+_SEXES = ("", "female", "male", "other")  # a Patient's gender, by its index in the patient map ("unknown": "")
 
 
 def is_ndjson(path: Path) -> bool:
@@ -115,7 +115,8 @@ class BulkInput:
 
     def __init__(self, path: Path) -> None:
         self.files = ndjson_files(path)
-        self.patients: dict[str, tuple[str, str]] = {}  # id -> (birth date YYYY-MM-DD or "", sex or "")
+        # id -> birth date's ordinal (0: none) * 4 + index in _SEXES: one small int, ~130 bytes a patient
+        self.patients: dict[str, int] = {}
         self._bad: dict[tuple[int, int], tuple[str, str]] = {}  # (file, line) of a refused Patient -> code, message
         self.rows = 0
         self._first_pass()
@@ -143,7 +144,15 @@ class BulkInput:
                     continue
                 birth = p.birthDate
                 full = isinstance(birth, date) and isinstance(data.get("birthDate"), str) and len(data["birthDate"]) == 10
-                self.patients[pid] = (birth.isoformat() if full else "", _SEX.get(p.gender or "", ""))
+                sex = _SEXES.index(p.gender) if p.gender in _SEXES else 0
+                self.patients[pid] = (birth.toordinal() if full else 0) * 4 + sex
+
+    def patient(self, pid: str) -> tuple[date | None, str] | None:
+        """The birth date (None when not a full date) and sex ("" when unknown) of Patient ``pid``, if read."""
+        packed = self.patients.get(pid)
+        if packed is None:
+            return None
+        return (date.fromordinal(packed // 4) if packed >= 4 else None), _SEXES[packed % 4]
 
     def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[list[dict[str, str]]]:
         """The second pass: every row (order or refusal) as lists of row dicts, in file and line order."""
@@ -187,17 +196,17 @@ class BulkInput:
             return refused("IN279", "the ServiceRequest is entered-in-error: not an order")
         subject = getattr(sr.subject, "reference", None)
         pid = _ref_id(subject, "Patient")
-        if pid is None or pid not in self.patients:
+        patient = self.patient(pid) if pid is not None else None
+        if pid is None or patient is None:
             return refused("IN277", f"its subject {subject!r} is not a Patient read from the input")
-        birth, sex = self.patients[pid]
+        born, sex = patient
         at = data.get("authoredOn") if isinstance(data.get("authoredOn"), str) else ""
+        on = _day(at) if at else None
         age = ""
-        if birth and at:
-            on, born = _day(at), date.fromisoformat(birth)
-            if on is not None and born > on:
-                return refused("IN272", f"the patient's birthDate {birth} is after the order's authoredOn {at}")
-            if on is not None:
-                age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
+        if born is not None and on is not None:
+            if born > on:
+                return refused("IN272", f"the patient's birthDate {born.isoformat()} is after the order's authoredOn {at}")
+            age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
         return _order(sr, data, oid, pid, at, age, sex) | {"source": source}
 
 
