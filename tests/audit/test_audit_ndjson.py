@@ -187,3 +187,20 @@ def test_demo_writer_refuses_a_format_its_name_contradicts(tmp_path):
         write_order_log(order_log(5, 1), tmp_path / "log.csv", "parquet")
     assert e.value.code == "IN260"
     assert not (tmp_path / "log.csv").exists()
+
+
+def test_an_unforeseen_validator_failure_refuses_the_line_as_wk999(tmp_path, monkeypatch):
+    import workup.intake.fhir as fhir
+
+    real = fhir.validated_resource
+
+    def flaky(resource):
+        if resource.get("id") == "boom":
+            raise RuntimeError("validator bug")
+        return real(resource)
+
+    monkeypatch.setattr(fhir, "validated_resource", flaky)
+    src = _write(tmp_path / "log.ndjson", [_patient("p1"), _order("boom", "p1"), _order("ok", "p1")])
+    rows = _rows(src)
+    assert [(r["order_id"], r.get("refused_code", "")) for r in rows] == [("boom", "WK999"), ("ok", "")]
+    assert rows[0]["refused_message"].startswith("WK999: log.ndjson line 2: internal error (RuntimeError)")

@@ -88,6 +88,16 @@ def _parsed(line: bytes) -> tuple[dict | None, str | None, str]:
     return data, None, data["resourceType"]
 
 
+def _validated(validate: Any, data: dict) -> Any:
+    """``validate(data)``; an unforeseen failure of the validator is WK999, one line refused, not the run ended."""
+    try:
+        return validate(data)
+    except WorkupError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one line's internal error must not end a population run
+        raise WorkupError(f"internal error ({type(e).__name__}); please report it with this line", code="WK999") from None
+
+
 def _invalid(e: WorkupError) -> str:
     where = "; ".join(f"{d.get('where', '')}: {d.get('message', '')}" for d in e.details[:3])
     return f"{e.message} ({where})" if where else e.message
@@ -131,7 +141,7 @@ class BulkInput:
                     self.rows += 1
                     continue
                 try:
-                    p = validated_resource(data)
+                    p = _validated(validated_resource, data)
                 except WorkupError as e:
                     self._bad[(k, n)] = (e.code, _invalid(e))
                     self.rows += 1
@@ -189,7 +199,7 @@ class BulkInput:
         if kind != "ServiceRequest":
             return refused("IN276", f"a {kind} resource; the audit reads Patient and ServiceRequest resources")
         try:
-            sr = validated_resource(data)
+            sr = _validated(validated_resource, data)
         except WorkupError as e:
             return refused(e.code, _invalid(e))
         if sr.status == "entered-in-error":
