@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def _parsed(line: bytes) -> tuple[dict | None, str | None, str]:
     return data, None, data["resourceType"]
 
 
-def _validated(validate: Any, data: dict) -> Any:
+def _validated(validate: Callable[[dict], Any], data: dict) -> Any:
     """``validate(data)``; an unforeseen failure of the validator is WK999, one line refused, not the run ended."""
     try:
         return validate(data)
@@ -184,7 +184,6 @@ class BulkInput:
 
         data, code, kind = _parsed(line)
         oid = data.get("id") if data is not None and isinstance(data.get("id"), str) else ""
-
         source = f"{name} line {n}"
 
         def refused(code: str, message: str) -> dict[str, str]:
