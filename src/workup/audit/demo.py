@@ -230,15 +230,14 @@ def write_order_log(rows: list[dict[str, str]], out: Path, format: str | None = 
     Raises:
         IntakeError: an unknown format (IN260), or the output cannot be written (IN261).
     """
-    from workup.audit.io import write_table
-
-    from workup.audit.io import is_parquet
+    from workup.audit.io import is_parquet, write_table
 
     named = "ndjson" if out.name.lower().endswith(".ndjson") else "parquet" if is_parquet(out) else "csv"
     format = format or named
     if format not in FORMATS:
         raise IntakeError(f"--format must be one of {', '.join(FORMATS)}", code="IN260")
-    if format != named and not (format == "ndjson" and named == "csv"):  # NDJSON may name a directory
+    directory = format == "ndjson" and named == "csv" and out.suffix.lower() != ".csv"  # NDJSON into a directory
+    if format != named and not directory:
         raise IntakeError(f"{out}: a {format} log needs a name the audit reads as {format} "
                           f"(.csv, .parquet, .ndjson or a directory)", code="IN260")
     try:
@@ -284,14 +283,18 @@ def bulk_resources(rows: list[dict[str, str]]) -> tuple[list[dict], list[dict]]:
         sr: dict = {"resourceType": "ServiceRequest"}
         if r["order_id"]:
             sr["id"] = r["order_id"]
-        sr["extension"] = [{"url": DEPARTMENT_URL, "valueString": r["department"]}]
+        if r["department"]:
+            sr["extension"] = [{"url": DEPARTMENT_URL, "valueString": r["department"]}]
         sr |= {"status": "active", "intent": "order"}
-        if r["procedure_code"] or r["procedure_display"]:
-            sr["code"] = {"coding": [{"system": PROCEDURE_SYSTEM, "code": r["procedure_code"],
-                                      "display": r["procedure_display"]}], "text": r["procedure_display"]}
+        if r["procedure_code"] or r["procedure_display"]:  # FHIR has no empty strings: absent, not ""
+            coding = {"system": PROCEDURE_SYSTEM, "code": r["procedure_code"], "display": r["procedure_display"]}
+            sr["code"] = {"coding": [{k: v for k, v in coding.items() if v}]}
+            if r["procedure_display"]:
+                sr["code"]["text"] = r["procedure_display"]
         sr["subject"] = {"reference": f"Patient/{pid}"}
         sr["authoredOn"] = at
-        sr["requester"] = {"reference": f"Practitioner/{r['provider_id']}"}
+        if r["provider_id"]:
+            sr["requester"] = {"reference": f"Practitioner/{r['provider_id']}"}
         codes = [c for c in r["reason_codes"].split(";") if c]
         if codes:
             sr["reasonCode"] = [{"coding": [{"system": ICD10_CM, "code": c}]} for c in codes]
