@@ -2,8 +2,9 @@
 """Population audit throughput: orders/s and peak memory of `workup audit orders`, local and Spark.
 
 Usage: python benchmarks/audit_bench.py [--n 100000] [--seed 1] [--workers 2] [--spark N] [--skip-local] [--as-of DATE]
+                                        [--format parquet|ndjson]
 
-Makes a demo order log of N orders (Parquet), audits it with the local engine (--workers
+Makes a demo order log of N orders (Parquet, or a FHIR Bulk NDJSON directory), audits it with the local engine (--workers
 processes) in a child process, and reports orders/s, the memo's hit rate and the peak
 resident memory of the run (the parent plus all its workers, sampled from /proc every
 0.1 s). With --spark M it also audits the first M orders on Spark local[1] and local[2]
@@ -92,14 +93,16 @@ def main() -> int:
     ap.add_argument("--spark", type=int, default=0, help="also time Spark local[1] vs local[2] on this many orders")
     ap.add_argument("--as-of", default="", help="one as-of date for every order (default: each order's date)")
     ap.add_argument("--skip-local", action="store_true", help="time only Spark")
+    ap.add_argument("--format", choices=("parquet", "ndjson"), default="parquet", help="the local run's input")
     a = ap.parse_args()
     from workup.audit.demo import order_log, write_order_log
 
-    res: dict = {"n": a.n, "workers": a.workers, "cpus": os.cpu_count(), "as_of": a.as_of or "order date"}
+    res: dict = {"n": a.n, "workers": a.workers, "cpus": os.cpu_count(), "as_of": a.as_of or "order date",
+                 "format": a.format}
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "log.parquet"
+        src = Path(tmp) / ("bulk" if a.format == "ndjson" else "log.parquet")
         if not a.skip_local:
-            write_order_log(order_log(a.n, a.seed), src)
+            write_order_log(order_log(a.n, a.seed), src, a.format)
         if not a.skip_local:
             res["local"] = _run(src, "local", a.workers, "", a.as_of)
         if a.spark:

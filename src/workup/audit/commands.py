@@ -24,14 +24,16 @@ def _fail(err: WorkupError) -> None:
 def order_log(
     n: int = typer.Option(10_000, "--n", help="Number of orders."),
     seed: int = typer.Option(1, "--seed", help="Random seed (the same seed gives the same log)."),
-    out: Path = typer.Option(..., "--out", help="Output file: CSV, or Parquet when it ends in .parquet."),
+    out: Path = typer.Option(..., "--out", help="Output: a .csv or .parquet file; for ndjson a .ndjson file or a directory."),
+    format: Optional[str] = typer.Option(
+        None, "--format", help="csv | parquet | ndjson (FHIR Bulk Patient + ServiceRequest). Default: from --out's name."),
 ) -> None:
     """Write a synthetic order log: varied indications, codes, departments, providers with habits."""
     try:
         from workup.audit.demo import order_log as make, write_order_log
 
         rows = make(n, seed)
-        write_order_log(rows, out)
+        write_order_log(rows, out, format)
         Console(stderr=True, highlight=False).print(f"{len(rows)} orders written to {out}")
     except WorkupError as e:
         _fail(e)
@@ -39,7 +41,7 @@ def order_log(
 
 @audit_app.command("orders")
 def orders(
-    src: Path = typer.Argument(..., help="The order log: CSV, or Parquet (.parquet)."),
+    src: Path = typer.Argument(..., help="The order log: CSV, Parquet (.parquet), or FHIR Bulk NDJSON (.ndjson[.gz] or a directory)."),
     out: Path = typer.Option(..., "--out", help="Output directory."),
     column: Optional[list[str]] = typer.Option(
         None, "--column", help="Map a field to the input's column: FIELD=COLUMN (repeatable), e.g. indication=reason_text."),

@@ -214,15 +214,107 @@ def order_log(n: int, seed: int) -> list[dict[str, str]]:
     return rows
 
 
-def write_order_log(rows: list[dict[str, str]], out: Path) -> None:
-    """Write rows as CSV, or as Parquet when ``out`` ends in ``.parquet`` (all columns text).
+FORMATS = ("csv", "parquet", "ndjson")
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+PROCEDURE_SYSTEM = "urn:workup:demo:procedure"  # the demo's own order codes (RAD1001 …)
+
+
+def write_order_log(rows: list[dict[str, str]], out: Path, format: str | None = None) -> None:
+    """Write rows as CSV, Parquet (all columns text) or FHIR Bulk NDJSON.
+
+    ``format`` defaults to the name: Parquet when it ends in ``.parquet``, NDJSON when it ends
+    in ``.ndjson``, else CSV. NDJSON goes to one file when ``out`` ends in ``.ndjson`` (the
+    Patients, then the ServiceRequests), else to a directory of ``Patient.ndjson`` and
+    ``ServiceRequest.ndjson`` as Bulk ``$export`` writes them (see :func:`bulk_resources`).
 
     Raises:
-        IntakeError: the file cannot be written.
+        IntakeError: an unknown format (IN260), or the output cannot be written (IN261).
     """
-    from workup.audit.io import write_table
+    from workup.audit.io import is_parquet, write_table
 
+    named = "ndjson" if out.name.lower().endswith(".ndjson") else "parquet" if is_parquet(out) else "csv"
+    format = format or named
+    if format not in FORMATS:
+        raise IntakeError(f"--format must be one of {', '.join(FORMATS)}", code="IN260")
+    directory = format == "ndjson" and named == "csv" and out.suffix.lower() != ".csv"  # NDJSON into a directory
+    if format != named and not directory:
+        raise IntakeError(f"{out}: a {format} log needs a name the audit reads as {format} "
+                          f"(.csv, .parquet, .ndjson or a directory)", code="IN260")
     try:
-        write_table({c: [r[c] for r in rows] for c in COLUMNS}, out)
+        if format == "ndjson":
+            _write_ndjson(rows, out)
+        else:
+            write_table({c: [r[c] for r in rows] for c in COLUMNS}, out)
     except OSError as e:
         raise IntakeError(f"cannot write {out}: {e.strerror}", code="IN261") from None
+
+
+def bulk_resources(rows: list[dict[str, str]]) -> tuple[list[dict], list[dict]]:
+    """The rows as FHIR R4 Patient and ServiceRequest resources (one Patient per order).
+
+    The demo's patient ids do not carry one age and sex across orders, so each order has its
+    own Patient, ``<patient_id>.<order number>``, born so that its age on the order date is the
+    row's age (gender: the row's sex). The order is ``ServiceRequest/<order_id>``: ``code`` the
+    procedure, ``reasonCode`` the ICD-10-CM codes, ``note`` the indication, ``authoredOn`` the
+    order time in UTC, ``requester`` ``Practitioner/<provider_id>``, the department as the
+    :data:`workup.audit.bulk.DEPARTMENT_URL` extension. The malformed rows stay malformed: a bad
+    date is an invalid ``authoredOn``, an age that is not a number a birth date after the order.
+    """
+    from workup.audit.bulk import DEPARTMENT_URL
+
+    patients, orders = [], []
+    for i, r in enumerate(rows):
+        pid = f"{r['patient_id']}.{i + 1}"
+        try:
+            on = datetime.fromisoformat(r["ordered_at"]).date()
+            at = r["ordered_at"] + "Z"
+        except ValueError:
+            on, at = START.date(), r["ordered_at"]
+        if r["patient_age"].isdigit():
+            # the last birthday on or before `on` (28 February for a 29th), then up to 364 days earlier:
+            # the same age on the order date
+            year = on.year - int(r["patient_age"])
+            birthday = on.replace(year=year, day=28) if (on.month, on.day) == (2, 29) else on.replace(year=year)
+            born = birthday - timedelta(days=(i * 7919) % 365)
+        else:
+            born = on + timedelta(days=365)  # an age that is no number: a patient born after the order
+        patient = {"resourceType": "Patient", "id": pid, "gender": r["patient_sex"], "birthDate": born.isoformat()}
+        patients.append(patient)
+        sr: dict = {"resourceType": "ServiceRequest"}
+        if r["order_id"]:
+            sr["id"] = r["order_id"]
+        if r["department"]:
+            sr["extension"] = [{"url": DEPARTMENT_URL, "valueString": r["department"]}]
+        sr |= {"status": "active", "intent": "order"}
+        if r["procedure_code"] or r["procedure_display"]:  # FHIR has no empty strings: absent, not ""
+            coding = {"system": PROCEDURE_SYSTEM, "code": r["procedure_code"], "display": r["procedure_display"]}
+            sr["code"] = {"coding": [{k: v for k, v in coding.items() if v}]}
+            if r["procedure_display"]:
+                sr["code"]["text"] = r["procedure_display"]
+        sr["subject"] = {"reference": f"Patient/{pid}"}
+        sr["authoredOn"] = at
+        if r["provider_id"]:
+            sr["requester"] = {"reference": f"Practitioner/{r['provider_id']}"}
+        codes = [c for c in r["reason_codes"].split(";") if c]
+        if codes:
+            sr["reasonCode"] = [{"coding": [{"system": ICD10_CM, "code": c}]} for c in codes]
+        if r["indication"]:
+            sr["note"] = [{"text": r["indication"]}]
+        orders.append(sr)
+    return patients, orders
+
+
+def _write_ndjson(rows: list[dict[str, str]], out: Path) -> None:
+    import orjson
+
+    patients, orders = bulk_resources(rows)
+
+    def lines(resources: list[dict]) -> bytes:
+        return b"".join(orjson.dumps(r) + b"\n" for r in resources)
+
+    if out.name.lower().endswith(".ndjson"):
+        out.write_bytes(lines(patients) + lines(orders))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "Patient.ndjson").write_bytes(lines(patients))
+        (out / "ServiceRequest.ndjson").write_bytes(lines(orders))

@@ -26,6 +26,10 @@ from workup.errors import WorkupError
 FIELDS = ("order_id", "ordered_at", "patient_id", "patient_age", "patient_sex", "provider_id", "department",
           "procedure_code", "procedure_display", "reason_codes", "indication")
 REQUIRED = ("order_id", "ordered_at", "indication", "procedure_display")
+# Set by a reader, never mapped from a column: where the row comes from ("FILE line N", named
+# in its refusal), and the code and message of a row the reader could not make of its input
+# (a bad NDJSON line), refused as it is, so counted, never dropped.
+READ_FIELDS = ("source", "refused_code", "refused_message")
 # One audited order: the row's identifiers, then what the audit found.
 COLUMNS = ("row", "order_id", "ordered_at", "month", "patient_id", "provider_id", "department",
            "procedure_code", "procedure_display", "modality", "status", "rated", "reason", "topic", "variant",
@@ -104,7 +108,14 @@ class OrderAuditor:
         return r
 
     def audit(self, row: dict[str, str], number: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """Audit one row (``number``: its 1-based row in the input): ``(order, None)`` or ``(None, refusal)``."""
+        """Audit one row (``number``: its 1-based row in the input): ``(order, None)`` or ``(None, refusal)``.
+
+        A row the reader already refused (:data:`READ_FIELDS` set) is refused as it says; a row
+        with a ``source`` names it in its refusal.
+        """
+        if row.get("refused_code"):
+            return None, {"row": number, "order_id": row.get("order_id", ""), "code": row["refused_code"],
+                          "message": row.get("refused_message", "")}
         try:
             oid, at, age, sex, codes, proc = _row_inputs(row)
             as_of = self.as_of or at
@@ -119,7 +130,8 @@ class OrderAuditor:
             else:
                 self.hits += 1
         except WorkupError as e:
-            return None, {"row": number, "order_id": row.get("order_id", ""), "code": e.code, "message": str(e)}
+            message = f"{e.code}: {row['source']}: {str(e)[len(e.code) + 2:]}" if row.get("source") else str(e)
+            return None, {"row": number, "order_id": row.get("order_id", ""), "code": e.code, "message": message}
         except Exception as e:  # noqa: BLE001 - one order's internal error must not end a population run
             return None, {"row": number, "order_id": row.get("order_id", ""), "code": "WK999",
                           "message": f"WK999: internal error ({type(e).__name__}); please report it with this row"}

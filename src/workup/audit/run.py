@@ -1,5 +1,5 @@
-"""``workup audit orders``: an order log in, orders.parquet / orders.csv / refused.csv /
-summary.json / report.html out, with either engine.
+"""``workup audit orders``: an order log (CSV, Parquet or FHIR Bulk NDJSON) in, orders.parquet /
+orders.csv / refused.csv / summary.json / report.html out, with either engine.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
+from workup.audit.bulk import BulkInput, is_ndjson
 from workup.audit.io import is_parquet, read_chunks
 from workup.audit.orders import FIELDS, REQUIRED
 from workup.errors import IntakeError
@@ -62,7 +63,13 @@ def audit_orders(src: Path, out: Path, *, columns: Mapping[str, str] | None = No
     if engine not in ENGINES:
         raise IntakeError(f"--engine must be one of {', '.join(ENGINES)}", code="IN267")
     columns = dict(columns or column_map(None))
-    chunks = read_chunks(src, columns, REQUIRED)
+    if is_ndjson(src):
+        if columns != column_map(None):
+            raise IntakeError("--column maps CSV and Parquet columns; FHIR NDJSON input has fixed fields", code="IN268")
+        bulk = BulkInput(src)  # the first pass: the patients, and the number of rows
+        chunks, total = bulk.chunks(), bulk.rows
+    else:
+        chunks, total = read_chunks(src, columns, REQUIRED), None
     first = next(chunks, None)  # a missing file or column fails here, before any output is made
     out.mkdir(parents=True, exist_ok=True)
     sink = Collector(out)
@@ -74,7 +81,7 @@ def audit_orders(src: Path, out: Path, *, columns: Mapping[str, str] | None = No
 
     with Progress(TextColumn("auditing orders"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=not progress, transient=False) as bar:
-        task = bar.add_task("orders", total=count_rows(src))
+        task = bar.add_task("orders", total=total if total is not None else count_rows(src))
 
         def advance(n: int) -> None:
             bar.advance(task, n)

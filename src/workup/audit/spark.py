@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workup.audit.io import CHUNK_ROWS
-from workup.audit.orders import BOOL_COLUMNS, COLUMNS, FIELDS, INT_COLUMNS
+from workup.audit.orders import BOOL_COLUMNS, COLUMNS, FIELDS, INT_COLUMNS, READ_FIELDS
 from workup.errors import WorkupError
 
 _AUDITOR = None  # this Python worker's OrderAuditor, built on its first batch
@@ -66,7 +66,7 @@ def audit_batches(batches: Iterator, settings: tuple[str | None, str | None, boo
         data = batch.to_pydict()
         out = []
         for i, number in enumerate(data["row"]):
-            row = {f: data[f][i] or "" for f in FIELDS}
+            row = {f: data[f][i] or "" for f in FIELDS + READ_FIELDS}
             o, bad = _AUDITOR.audit(row, number)
             if o is None:
                 o = {c: None for c in COLUMNS} | {"row": number, "order_id": bad["order_id"],
@@ -79,11 +79,12 @@ def _stage(chunks: Iterable[list[dict[str, str]]], path: Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([("row", pa.int64())] + [(f, pa.string()) for f in FIELDS])
+    fields = FIELDS + READ_FIELDS  # a reader's source and refusal go to the worker with the row
+    schema = pa.schema([("row", pa.int64())] + [(f, pa.string()) for f in fields])
     n = 0
     with pq.ParquetWriter(path, schema) as w:
         for chunk in chunks:
-            cols = {"row": list(range(n + 1, n + 1 + len(chunk)))} | {f: [r[f] for r in chunk] for f in FIELDS}
+            cols = {"row": list(range(n + 1, n + 1 + len(chunk)))} | {f: [r.get(f, "") for r in chunk] for f in fields}
             w.write_table(pa.table(cols, schema=schema))
             n += len(chunk)
     return n

@@ -81,6 +81,31 @@ def facts_from_resources(resources: list[dict], kb: KnowledgeBase, as_of: date |
     return _read_once(_canonical(resources, 4 * _MAX_MEMO_CHARS), lambda: [_resource_model(r) for r in resources], kb, as_of)
 
 
+def validated_resource(resource: Any) -> Any:
+    """Validate one FHIR R4 resource (parsed JSON) with fhir.resources (R4B) and return its model.
+
+    Memoised like a Bundle's entries (a resource seen again costs one canonical serialisation).
+
+    Raises:
+        IntakeError: not a JSON object with a ``resourceType`` (IN244), or not a valid FHIR R4
+            resource (IN242, each problem located as ``ResourceType/id.element`` in ``details``).
+    """
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        raise IntakeError("not a FHIR resource (a JSON object with a resourceType)", code="IN244")
+    return _resource_model(resource)
+
+
+def concept_text(cc: Any) -> str | None:
+    """A CodeableConcept's text, else its first coding's display; None when it has neither."""
+    return _concept_text(cc)
+
+
+def icd10_codings(cc: Any) -> list[str]:
+    """The codes, as written, of a CodeableConcept's codings whose system is ICD-10(-CM)."""
+    return [str(c.code) for c in getattr(cc, "coding", None) or []
+            if getattr(c, "code", None) and _ICD_SYSTEM.search(str(getattr(c, "system", "") or ""))]
+
+
 def _read_once(key: bytes | None, models: Callable[[], list[Any]], kb: KnowledgeBase, as_of: date | None) -> tuple[Facts, list[str]]:
     """What the validated resources ``models()`` say, memoised by the input's canonical JSON ``key``
     (None: read every time), the pack and the consultation date. Facts are immutable."""
