@@ -25,6 +25,7 @@ finds the throughput at saturation:
 
     python scripts/loadtest.py --rate 500 --duration 20                # /v1/recommend with facts
     python scripts/loadtest.py --kind cds --rate 500 --duration 20     # CDS order-sign
+    python scripts/loadtest.py --kind cds-select --rate 500 --duration 20  # CDS order-select
     python scripts/loadtest.py --sweep 1000,2000,3000,4000 --duration 5
 """
 
@@ -137,6 +138,10 @@ def request_for(kind: str) -> tuple[str, dict]:
     body = json.loads((ROOT / "tests" / "service" / "fixtures" / "seed-post-acdf-order-sign.json").read_text(encoding="utf-8"))
     body = {k: v for k, v in body.items() if not k.startswith("_")}
     body["context"]["draftOrders"]["entry"][0]["resource"].pop("note", None)  # coded data only: no NLP in the hot path
+    if kind == "cds-select":  # the same call at order-select, the draft order selected
+        body["hook"] = "order-select"
+        body["context"]["selections"] = [f"ServiceRequest/{body['context']['draftOrders']['entry'][0]['resource']['id']}"]
+        return "/cds-services/workup-order-select", body
     return "/cds-services/workup-order-sign", body
 
 
@@ -151,7 +156,7 @@ def bodies_for(kind: str, n: int, seed: int = SEED) -> tuple[str, list[dict]]:
     """
     path, base = request_for(kind)
     rng = random.Random(f"{seed}:{kind}")
-    make = {"recommend": _recommend_body, "text": _text_body, "cds": _cds_body}[kind]
+    make = {"recommend": _recommend_body, "text": _text_body, "cds": _cds_body, "cds-select": _cds_body}[kind]
     seen: set[str] = set()
     out: list[dict] = []
     extra = _secondary_facts() if kind == "recommend" else None
@@ -212,6 +217,8 @@ def _cds_body(base: dict, rng: random.Random, i: int, _extra=None) -> dict:
     for r in resources:
         r["id"] = f"{r['id']}-{i:06d}"
         r["subject"]["reference"] = f"Patient/{pid}"
+    if "selections" in ctx:  # order-select: the renamed draft order stays the selected one
+        ctx["selections"] = [f"ServiceRequest/{resources[0]['id']}"]
     proc = pre["procedures"]["entry"][0]["resource"]
     proc["performedDateTime"] = operated.isoformat()
     proc["code"]["text"] = f"Anterior cervical discectomy and fusion {rng.choice(LEVELS)}"
@@ -472,7 +479,7 @@ def open_loop_step(port: int, kind: str, rate: float, duration: float, args, ste
     else:  # a new patient per request, never sent before in this run (seeded per step)
         path, bodies = bodies_for(kind, min(n, MAX_OPEN_LOOP_BODIES), args.seed + 1000 * (step + 1))
     load_before = [round(x, 2) for x in os.getloadavg()]
-    t_wall = time.strftime("%H:%M:%S", time.gmtime())
+    t_wall = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # dated: figures are quoted with their day
     res = run_loop(run_open_loop(port, path, bodies, offsets, args.max_connections,
                                  sample_every=max(1, n // 100)))
     lat, lag = res["latencies"], res["lag"]
@@ -519,14 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--short", action="store_true", help="a quick run for CI (400 requests; open loop: 2 s)")
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=100)
-    ap.add_argument("--kind", choices=("recommend", "text", "cds"), default="recommend")
+    ap.add_argument("--kind", choices=("recommend", "text", "cds", "cds-select"), default="recommend",
+                    help="recommend: /v1/recommend with facts; text: with free text; cds: order-sign; "
+                         "cds-select: order-select (the draft order selected)")
     ap.add_argument("--same-body", action="store_true",
                     help="send the seed body every time (measures the service's memos, not new patients)")
     ap.add_argument("--seed", type=int, default=SEED, help="seed of the distinct patients")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: workup serve's)")
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--target-p99-ms", type=float, default=None,
-                    help="the p99 bar (default 50 ms; open loop: 50 ms recommend and text, 100 ms cds)")
+                    help="the p99 bar (default 50 ms; open loop: 50 ms recommend, text and cds-select, 100 ms cds, i.e. order-sign)")
     ap.add_argument("--rate", type=float, default=None,
                     help="open loop: offer this many requests per second, whatever the answers do")
     ap.add_argument("--sweep", default=None,

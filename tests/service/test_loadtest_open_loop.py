@@ -83,3 +83,15 @@ def test_arrival_offsets_offer_the_rate_and_repeat(arrivals: str):
     assert len(a) == 10_000 and a == loadtest.arrival_offsets(500, 20, arrivals)
     assert a == sorted(a) and a[0] == 0.0
     assert 19.0 < a[-1] < 21.0
+
+
+def test_order_select_bodies_select_their_own_renamed_draft_order():
+    path, bodies = loadtest.bodies_for("cds-select", 5)
+    assert path == "/cds-services/workup-order-select"
+    ids = set()
+    for body in bodies:
+        assert body["hook"] == "order-select"
+        order = body["context"]["draftOrders"]["entry"][0]["resource"]
+        assert body["context"]["selections"] == [f"ServiceRequest/{order['id']}"]
+        ids.add(order["id"])
+    assert len(ids) == 5  # a new order per patient, each one the selected order
