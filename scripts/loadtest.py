@@ -469,6 +469,82 @@ def percentile(values: list[float], p: float) -> float:
     return s[k]
 
 
+class CpuShare:
+    """CPU used during a run, from ``/proc`` (Linux): the whole machine, this client, the server.
+
+    The load average counts runnable processes, not whose they are; on a shared machine the
+    question is how much of the CPUs the server and this client had. ``other`` is every busy
+    CPU tick that was neither (short-lived processes included, since it is the machine's total
+    less ours). Percentages of one CPU (the machine has ``os.cpu_count()`` × 100 %). None where
+    ``/proc`` is missing, and ``server`` None when the server is not one this script started.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.start = self._read()
+
+    @staticmethod
+    def _busy() -> int | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                v = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        return sum(v) - v[3] - v[4]  # all but idle and iowait (user, nice, system, irq, softirq, steal)
+
+    @staticmethod
+    def _ticks(pids) -> int:
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime, every thread of the process
+        return total
+
+    def _tree(self) -> list[int]:
+        """The server process and its descendants (its worker processes)."""
+        if self.server_pid is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(name))
+        out, todo = [], [self.server_pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, ()))
+        return out
+
+    def _read(self) -> tuple[float, int | None, int, int] | None:
+        busy = self._busy()
+        if busy is None:
+            return None
+        return time.monotonic(), busy, self._ticks([os.getpid()]), self._ticks(self._tree())
+
+    def result(self) -> dict:
+        """CPU percentages since construction: machine busy, client, server, other."""
+        end = self._read()
+        if self.start is None or end is None:
+            return {"cpu_busy_pct": None, "cpu_client_pct": None, "cpu_server_pct": None, "cpu_other_pct": None}
+        seconds = end[0] - self.start[0]
+        pct = (lambda ticks: round(ticks / self.hz / seconds * 100)) if seconds > 0 else (lambda ticks: None)
+        busy, client = pct(end[1] - self.start[1]), pct(end[2] - self.start[2])
+        # worker processes started after the first reading would count from zero: none do during a run
+        server = pct(end[3] - self.start[3]) if self.server_pid is not None else None
+        other = None if busy is None else max(0, busy - (client or 0) - (server or 0))
+        return {"cpu_busy_pct": busy, "cpu_client_pct": client, "cpu_server_pct": server, "cpu_other_pct": other}
+
+
 def open_loop_step(port: int, kind: str, rate: float, duration: float, args, step: int = 0) -> dict:
     """One open-loop run at ``rate`` for ``duration`` s against the server on ``port``: its figures."""
     offsets = arrival_offsets(rate, duration, args.arrivals, args.seed + step)
@@ -480,8 +556,10 @@ def open_loop_step(port: int, kind: str, rate: float, duration: float, args, ste
         path, bodies = bodies_for(kind, min(n, MAX_OPEN_LOOP_BODIES), args.seed + 1000 * (step + 1))
     load_before = [round(x, 2) for x in os.getloadavg()]
     t_wall = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # dated: figures are quoted with their day
+    cpu = CpuShare(getattr(args, "server_pid", None))
     res = run_loop(run_open_loop(port, path, bodies, offsets, args.max_connections,
                                  sample_every=max(1, n // 100)))
+    cpu_share = cpu.result()
     lat, lag = res["latencies"], res["lag"]
     ratings = [rating_of(r) for r in res["samples"]]
     achieved = round(len(lat) / res["elapsed"], 1) if res["elapsed"] > 0 else None
@@ -509,6 +587,7 @@ def open_loop_step(port: int, kind: str, rate: float, duration: float, args, ste
         "connections": res["connections"],
         "load_average_before": load_before,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        **cpu_share,
         "checked": len(ratings),
         "checked_rated": sum(r is not None for r in ratings),
         "checked_ratings": sorted({r for r in ratings if r is not None}),
@@ -619,7 +698,7 @@ def open_loop_main(args) -> int:
                "saturated_from_rps": next((s["offered_rps"] for s in steps if s["saturated"]), None)}
         if not args.json:
             cols = ("start_utc", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors",
-                    "connections", "load_average_before", "saturated")
+                    "connections", "load_average_before", "cpu_server_pct", "cpu_other_pct", "saturated")
             print(" | ".join(cols))
             for s in steps:
                 print(" | ".join(str(s[c]) for c in cols))
@@ -652,6 +731,7 @@ def serving(args):
     with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
         env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
         proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
+        args.server_pid = proc.pid  # whose CPU the open-loop steps report
         try:
             wait_ready(port, proc=proc)
             yield port

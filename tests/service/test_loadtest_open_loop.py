@@ -95,3 +95,18 @@ def test_order_select_bodies_select_their_own_renamed_draft_order():
         assert body["context"]["selections"] == [f"ServiceRequest/{order['id']}"]
         ids.add(order["id"])
     assert len(ids) == 5  # a new order per patient, each one the selected order
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc (Linux)")
+def test_cpu_share_counts_the_client_and_the_server_tree():
+    import os
+    import time
+
+    share = loadtest.CpuShare(os.getpid())  # this process stands for the server too
+    spent = time.process_time() + 0.2
+    while time.process_time() < spent:  # 0.2 s of CPU, however long the shared machine takes
+        pass
+    got = share.result()
+    assert got["cpu_client_pct"] > 0 and got["cpu_server_pct"] > 0
+    assert got["cpu_busy_pct"] >= got["cpu_client_pct"]
+    assert loadtest.CpuShare(None).result()["cpu_server_pct"] is None
