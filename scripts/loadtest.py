@@ -25,6 +25,7 @@ finds the throughput at saturation:
 
     python scripts/loadtest.py --rate 500 --duration 20                # /v1/recommend with facts
     python scripts/loadtest.py --kind cds --rate 500 --duration 20     # CDS order-sign
+    python scripts/loadtest.py --kind cds-select --rate 500 --duration 20  # CDS order-select
     python scripts/loadtest.py --sweep 1000,2000,3000,4000 --duration 5
 """
 
@@ -137,6 +138,10 @@ def request_for(kind: str) -> tuple[str, dict]:
     body = json.loads((ROOT / "tests" / "service" / "fixtures" / "seed-post-acdf-order-sign.json").read_text(encoding="utf-8"))
     body = {k: v for k, v in body.items() if not k.startswith("_")}
     body["context"]["draftOrders"]["entry"][0]["resource"].pop("note", None)  # coded data only: no NLP in the hot path
+    if kind == "cds-select":  # the same call at order-select, the draft order selected
+        body["hook"] = "order-select"
+        body["context"]["selections"] = [f"ServiceRequest/{body['context']['draftOrders']['entry'][0]['resource']['id']}"]
+        return "/cds-services/workup-order-select", body
     return "/cds-services/workup-order-sign", body
 
 
@@ -151,7 +156,7 @@ def bodies_for(kind: str, n: int, seed: int = SEED) -> tuple[str, list[dict]]:
     """
     path, base = request_for(kind)
     rng = random.Random(f"{seed}:{kind}")
-    make = {"recommend": _recommend_body, "text": _text_body, "cds": _cds_body}[kind]
+    make = {"recommend": _recommend_body, "text": _text_body, "cds": _cds_body, "cds-select": _cds_body}[kind]
     seen: set[str] = set()
     out: list[dict] = []
     extra = _secondary_facts() if kind == "recommend" else None
@@ -212,6 +217,8 @@ def _cds_body(base: dict, rng: random.Random, i: int, _extra=None) -> dict:
     for r in resources:
         r["id"] = f"{r['id']}-{i:06d}"
         r["subject"]["reference"] = f"Patient/{pid}"
+    if "selections" in ctx:  # order-select: the renamed draft order stays the selected one
+        ctx["selections"] = [f"ServiceRequest/{resources[0]['id']}"]
     proc = pre["procedures"]["entry"][0]["resource"]
     proc["performedDateTime"] = operated.isoformat()
     proc["code"]["text"] = f"Anterior cervical discectomy and fusion {rng.choice(LEVELS)}"
@@ -462,6 +469,82 @@ def percentile(values: list[float], p: float) -> float:
     return s[k]
 
 
+class CpuShare:
+    """CPU used during a run, from ``/proc`` (Linux): the whole machine, this client, the server.
+
+    The load average counts runnable processes, not whose they are; on a shared machine the
+    question is how much of the CPUs the server and this client had. ``other`` is every busy
+    CPU tick that was neither (short-lived processes included, since it is the machine's total
+    less ours). Percentages of one CPU (the machine has ``os.cpu_count()`` × 100 %). None where
+    ``/proc`` is missing, and ``server`` None when the server is not one this script started.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.start = self._read()
+
+    @staticmethod
+    def _busy() -> int | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                v = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        return sum(v) - v[3] - v[4]  # all but idle and iowait (user, nice, system, irq, softirq, steal)
+
+    @staticmethod
+    def _ticks(pids) -> int:
+        total = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime, every thread of the process
+        return total
+
+    def _tree(self) -> list[int]:
+        """The server process and its descendants (its worker processes)."""
+        if self.server_pid is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(name))
+        out, todo = [], [self.server_pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, ()))
+        return out
+
+    def _read(self) -> tuple[float, int | None, int, int] | None:
+        busy = self._busy()
+        if busy is None:
+            return None
+        return time.monotonic(), busy, self._ticks([os.getpid()]), self._ticks(self._tree())
+
+    def result(self) -> dict:
+        """CPU percentages since construction: machine busy, client, server, other."""
+        end = self._read()
+        if self.start is None or end is None:
+            return {"cpu_busy_pct": None, "cpu_client_pct": None, "cpu_server_pct": None, "cpu_other_pct": None}
+        seconds = end[0] - self.start[0]
+        pct = (lambda ticks: round(ticks / self.hz / seconds * 100)) if seconds > 0 else (lambda ticks: None)
+        busy, client = pct(end[1] - self.start[1]), pct(end[2] - self.start[2])
+        # worker processes started after the first reading would count from zero: none do during a run
+        server = pct(end[3] - self.start[3]) if self.server_pid is not None else None
+        other = None if busy is None else max(0, busy - (client or 0) - (server or 0))
+        return {"cpu_busy_pct": busy, "cpu_client_pct": client, "cpu_server_pct": server, "cpu_other_pct": other}
+
+
 def open_loop_step(port: int, kind: str, rate: float, duration: float, args, step: int = 0) -> dict:
     """One open-loop run at ``rate`` for ``duration`` s against the server on ``port``: its figures."""
     offsets = arrival_offsets(rate, duration, args.arrivals, args.seed + step)
@@ -472,9 +555,11 @@ def open_loop_step(port: int, kind: str, rate: float, duration: float, args, ste
     else:  # a new patient per request, never sent before in this run (seeded per step)
         path, bodies = bodies_for(kind, min(n, MAX_OPEN_LOOP_BODIES), args.seed + 1000 * (step + 1))
     load_before = [round(x, 2) for x in os.getloadavg()]
-    t_wall = time.strftime("%H:%M:%S", time.gmtime())
+    t_wall = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # dated: figures are quoted with their day
+    cpu = CpuShare(getattr(args, "server_pid", None))
     res = run_loop(run_open_loop(port, path, bodies, offsets, args.max_connections,
                                  sample_every=max(1, n // 100)))
+    cpu_share = cpu.result()
     lat, lag = res["latencies"], res["lag"]
     ratings = [rating_of(r) for r in res["samples"]]
     achieved = round(len(lat) / res["elapsed"], 1) if res["elapsed"] > 0 else None
@@ -502,6 +587,7 @@ def open_loop_step(port: int, kind: str, rate: float, duration: float, args, ste
         "connections": res["connections"],
         "load_average_before": load_before,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        **cpu_share,
         "checked": len(ratings),
         "checked_rated": sum(r is not None for r in ratings),
         "checked_ratings": sorted({r for r in ratings if r is not None}),
@@ -519,14 +605,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--short", action="store_true", help="a quick run for CI (400 requests; open loop: 2 s)")
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--concurrency", type=int, default=100)
-    ap.add_argument("--kind", choices=("recommend", "text", "cds"), default="recommend")
+    ap.add_argument("--kind", choices=("recommend", "text", "cds", "cds-select"), default="recommend",
+                    help="recommend: /v1/recommend with facts; text: with free text; cds: order-sign; "
+                         "cds-select: order-select (the draft order selected)")
     ap.add_argument("--same-body", action="store_true",
                     help="send the seed body every time (measures the service's memos, not new patients)")
     ap.add_argument("--seed", type=int, default=SEED, help="seed of the distinct patients")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: workup serve's)")
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--target-p99-ms", type=float, default=None,
-                    help="the p99 bar (default 50 ms; open loop: 50 ms recommend and text, 100 ms cds)")
+                    help="the p99 bar (default 50 ms; open loop: 50 ms recommend, text and cds-select, 100 ms cds, i.e. order-sign)")
     ap.add_argument("--rate", type=float, default=None,
                     help="open loop: offer this many requests per second, whatever the answers do")
     ap.add_argument("--sweep", default=None,
@@ -610,7 +698,7 @@ def open_loop_main(args) -> int:
                "saturated_from_rps": next((s["offered_rps"] for s in steps if s["saturated"]), None)}
         if not args.json:
             cols = ("start_utc", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors",
-                    "connections", "load_average_before", "saturated")
+                    "connections", "load_average_before", "cpu_server_pct", "cpu_other_pct", "saturated")
             print(" | ".join(cols))
             for s in steps:
                 print(" | ".join(str(s[c]) for c in cols))
@@ -643,6 +731,7 @@ def serving(args):
     with tempfile.TemporaryDirectory(prefix="workup-load-") as tmp:
         env = {"WORKUP_WORKERS": str(args.workers)} if args.workers else None
         proc = start_server(Path(tmp) / "audit.sqlite3", port, env)
+        args.server_pid = proc.pid  # whose CPU the open-loop steps report
         try:
             wait_ready(port, proc=proc)
             yield port

@@ -83,3 +83,30 @@ def test_arrival_offsets_offer_the_rate_and_repeat(arrivals: str):
     assert len(a) == 10_000 and a == loadtest.arrival_offsets(500, 20, arrivals)
     assert a == sorted(a) and a[0] == 0.0
     assert 19.0 < a[-1] < 21.0
+
+
+def test_order_select_bodies_select_their_own_renamed_draft_order():
+    path, bodies = loadtest.bodies_for("cds-select", 5)
+    assert path == "/cds-services/workup-order-select"
+    ids = set()
+    for body in bodies:
+        assert body["hook"] == "order-select"
+        order = body["context"]["draftOrders"]["entry"][0]["resource"]
+        assert body["context"]["selections"] == [f"ServiceRequest/{order['id']}"]
+        ids.add(order["id"])
+    assert len(ids) == 5  # a new order per patient, each one the selected order
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc (Linux)")
+def test_cpu_share_counts_the_client_and_the_server_tree():
+    import os
+    import time
+
+    share = loadtest.CpuShare(os.getpid())  # this process stands for the server too
+    spent = time.process_time() + 0.2
+    while time.process_time() < spent:  # 0.2 s of CPU, however long the shared machine takes
+        pass
+    got = share.result()
+    assert got["cpu_client_pct"] > 0 and got["cpu_server_pct"] > 0
+    assert got["cpu_busy_pct"] >= got["cpu_client_pct"]
+    assert loadtest.CpuShare(None).result()["cpu_server_pct"] is None
