@@ -115,7 +115,7 @@ def recommend(
             raise IntakeError("--format jsonl goes with --input FILE.jsonl", code="IN213")
         if text_file is not None:
             if text is not None:
-                raise IntakeError("give the scenario as TEXT or --text-file, not both", code="IN220")
+                raise IntakeError("give the scenario as TEXT or --text-file, not both", code="IN229")
             text = _read_text_file(text_file)
         if facts is None and text is None:
             raise IntakeError("give the scenario as TEXT, or --facts FILE.json, or --input FILE.jsonl", code="IN214")

@@ -1,7 +1,7 @@
 """Issue 13 item 2 end to end: a note over the intake's work budget is a coded refusal on every door.
 
 The JSON API and the page answer 422 with IN228; the CLI exits non-zero with IN228 and no
-traceback. The page also caps its text (``page_max_text_chars``): longer text is 422 SV422
+traceback. The page also caps its text (``page_max_text_chars``): longer text is 422 SV424
 before it is read, and the textarea carries the same ``maxlength``.
 """
 
@@ -34,14 +34,14 @@ def test_page_caps_text_length(make_client) -> None:
     c = make_client(page_max_text_chars=100)
     r = c.get("/", params={"text": "neck pain " * 20})
     assert r.status_code == 422
-    assert "SV422" in r.text and "Traceback" not in r.text
+    assert "SV424" in r.text and "Traceback" not in r.text
     assert 'maxlength="100"' in c.get("/").text
 
 
 def test_page_default_cap_is_20000(client) -> None:
     assert 'maxlength="20000"' in client.get("/").text
     r = client.get("/", params={"text": "neck pain " * 2_001})
-    assert r.status_code == 422 and "SV422" in r.text
+    assert r.status_code == 422 and "SV424" in r.text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

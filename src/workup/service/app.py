@@ -26,7 +26,7 @@ from workup.service.guards import RelativeRedirects
 
 log = logging.getLogger("workup.service")
 
-_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV429": 429, "SV500": 500, "SV501": 503, "SV503": 503}
+_STATUS = {"SV401": 401, "SV404": 404, "SV405": 405, "SV412": 412, "SV413": 413, "SV424": 422, "SV429": 429, "SV500": 500, "SV501": 503, "SV503": 503}
 INSECURE_BANNER = (
     "!!! workup serve --dev-insecure: JWT verification is OFF. Any caller can reach the CDS services "
     "and the API. Never use this outside local development. !!!"

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # e.g. postgresql+psycopg://user@localhost/workup; overrides audit_path
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     max_body_bytes: int = 1_000_000
-    page_max_text_chars: int = 20_000  # the web page's scenario text (textarea maxlength and server check); past it 422 SV422
+    page_max_text_chars: int = 20_000  # the web page's scenario text (textarea maxlength and server check); past it 422 SV424
     max_inflight_body_bytes: int = 16_000_000  # per worker: bodies being read or answered at once; past it 429 SV429
     mirror_system_actions: bool = False  # also put systemActions under extension.systemActions (CDS Hooks sandbox)
     qcdsm_gcode: str | None = None  # CMS G-code of the qualified CDS mechanism, when there is one

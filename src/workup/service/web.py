@@ -355,7 +355,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
                          max_text_chars: int | None = None) -> tuple[int, dict[str, Any]]:
     """Everything the consultation page shows for these query parameters (status, context).
 
-    A text longer than ``max_text_chars`` is refused before it is read (422, ``SV422``), and
+    A text longer than ``max_text_chars`` is refused before it is read (422, ``SV424``), and
     a note over the intake's work budget is refused with its code (422, ``IN228``).
     """
     from workup.consult import consult_payload
@@ -374,7 +374,7 @@ def consultation_context(kb, params: list[tuple[str, str]], today: date,
     if text and max_text_chars is not None and len(text) > max_text_chars:
         ctx["problems"] = [f"the scenario text has {len(text):,} characters, more than the "
                            f"{max_text_chars:,} this page reads; give the clinical question in a few sentences"]
-        ctx["error_code"] = "SV422"
+        ctx["error_code"] = "SV424"
         return 422, ctx
     if not text and not values:
         return 200, ctx
