@@ -83,3 +83,23 @@ def test_every_problem_is_reported_at_once():
 
 def test_the_reader_uses_the_cached_built_in_rules():
     assert load_lexicon(FACTS).regions.words == build_lexicon(GOOD, FACTS).regions.words
+
+
+def test_combine_writes_every_combination_in_order():
+    from workup.intake.schema import ContextRule
+
+    rule = ContextRule(category="FAMILY", direction="FORWARD", literals=["kin"],
+                       combine=[["son", "wife"], ["", "who has"], [", who had", "cancer"]])
+    assert rule.cues() == ["kin", "son, who had", "son cancer", "son who has, who had", "son who has cancer",
+                           "wife, who had", "wife cancer", "wife who has, who had", "wife who has cancer"]
+
+
+def test_a_context_rule_without_cues_is_refused():
+    problems = _problems("context.yaml", '{category: NEGATED_EXISTENCE, direction: FORWARD, max_scope: 5, literals: ["nothing"]}',
+                         '{category: NEGATED_EXISTENCE, direction: FORWARD, max_scope: 5, combine: [["nothing"], []]}')
+    assert any("combine" in p["message"] for p in problems)
+
+
+def test_combined_cues_are_checked_for_repeats_like_literals():
+    problems = _problems("context.yaml", '["", "was"],', '["", "was", ""],')
+    assert any("listed twice" in p["message"] for p in problems)

@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import medspacy.context.context as medspacy_context
 import pytest
-import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from medspacy.context.context_graph import ConTextGraph
@@ -31,8 +29,7 @@ from workup.kb import load
 KB = load()
 LEX = load_lexicon(frozenset(KB.facts))
 PIPE = get_pipeline(frozenset(KB.facts))
-RULES = yaml.safe_load((Path(__file__).parents[2] / "src/workup/intake/rules/context.yaml").read_text(encoding="utf-8"))
-CUES = sorted({lit for r in RULES["rules"] for lit in r["literals"]})
+CUES = sorted({c.literal for c in LEX.context})  # every cue of context.yaml, its literals and its combinations
 FINDINGS = sorted({x for t in LEX.targets for x in t.examples})
 FILLER = ["the patient", "today", "and", "or", "with", "since", "for 3 weeks", "at C5-C6", "pain", "but"]
 PUNCT = [" ", " ", " ", ", ", ". ", "; ", "\n", " - "]

@@ -20,6 +20,7 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import (
     CONTEXT_CATEGORIES,
     ContextFile,
+    DatedYears,
     RegionsFile,
     ScopeRulesFile,
     ValuesFile,
@@ -173,6 +174,8 @@ class Lexicon:
     # context.yaml's list headings: negation cues after which a whole list is negated
     list_headings: frozenset[str] = frozenset()
     heading_qualifiers: frozenset[str] = frozenset()
+    # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
+    dated_years: "DatedYears | None" = None
 
 
 # --------------------------------------------------------------------- loading
@@ -304,7 +307,7 @@ def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
     for i, r in enumerate(cf.rules):
         default = cf.defaults.get(r.category)
         scope = r.max_scope if r.max_scope is not None else (default.max_scope if default else None)
-        for lit in r.literals:
+        for lit in r.cues():
             key = lit.lower()
             if key in seen:
                 problems.add("context.yaml", f"rules.{i}", f"cue {lit!r} is listed twice (use BIDIRECTIONAL)")
@@ -432,6 +435,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(c.literal.lower()[2:] for c in context if c.literal.startswith("? ")),
         list_headings=frozenset(w.lower() for w in cf.lists.headings),
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
+        dated_years=cf.dated_years,
     )
 
 

@@ -165,8 +165,7 @@ def _inside_headed_list(span: Any, doc: Any, lexicon: Lexicon, cue: str) -> bool
     words = {t.lower_ for t in doc[first : span.end]} & lexicon.affirmative
     if not words or not words <= lexicon.heading_qualifiers:
         return False
-    sent_end = ix.sent_end[span.start]
-    return any(t.text == "," for t in doc[span.end : sent_end])
+    return ix.commas[ix.sent_end[span.start]] - ix.commas[span.end] > 0  # a comma after it in its sentence
 
 
 def _any_in(sorted_ints: list[int], lo: int, hi: int) -> bool:
@@ -367,17 +366,7 @@ def date_history(
         unit = s[-1].lower_.rstrip(".")
         if unit in lexicon.dated_history or any(unit.endswith(u) and unit[: -len(u)].isdigit() for u in lexicon.dated_history):
             dated.append(s.start)
-    years: list[int] = []  # token index of each past year ("2006"), not after "since"
-    if as_of_year is not None:
-        # a year right after an operation dates the operation ("non-union after ACDF in 2023")
-        operated = {i for s in spans if lexicon.by_id[s.label_].surgery is not None for i in range(s.start, s.end)}
-        for tok in doc:
-            if operated.intersection(range(tok.i - 3, tok.i)):
-                continue
-            t = tok.text.strip("()[],.;")
-            if len(t) == 4 and t.isdigit() and t[:2] in ("19", "20") and int(t) <= as_of_year - 2:
-                if tok.i == 0 or doc[tok.i - 1].lower_ not in ("since", "from", "until", "till"):
-                    years.append(tok.i)
+    years = _past_years(spans, doc, lexicon, as_of_year)
     if not dated and not years:
         return cats
     out = list(cats)
@@ -404,6 +393,26 @@ def date_history(
                 before is not None and before >= ix.sent_start[s.start] and breaks[before + 1] == breaks[s.start]
             ):
                 out[k] = cats[k] | {"HISTORICAL"}
+    return out
+
+
+def _past_years(spans: list[Any], doc: Any, lexicon: Lexicon, as_of_year: int | None) -> list[int]:
+    """Token indices of the written years that date their clause (``dated_years`` in context.yaml)."""
+    rule = lexicon.dated_years
+    if rule is None or as_of_year is None:
+        return []
+    not_after = {w.lower() for w in rule.not_after}
+    operated = {i for s in spans if lexicon.by_id[s.label_].surgery is not None for i in range(s.start, s.end)}
+    out = []
+    for tok in doc:
+        t = tok.text.strip("()[],.;")
+        if not (len(t) == 4 and t.isdigit() and t[:2] in ("19", "20") and int(t) <= as_of_year - rule.min_years_back):
+            continue
+        if tok.i > 0 and doc[tok.i - 1].lower_ in not_after:
+            continue
+        if any(i in operated for i in range(tok.i - rule.after_operation, tok.i)):
+            continue
+        out.append(tok.i)
     return out
 
 

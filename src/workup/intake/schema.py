@@ -7,6 +7,7 @@ refused with the file and the path of each problem (see :func:`workup.intake.lex
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Literal
 
@@ -94,10 +95,27 @@ class ContextRule(Strict):
     category: Literal[CONTEXT_CATEGORIES]  # type: ignore[valid-type]
     direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
     max_scope: int | None = Field(default=None, ge=1)
-    literals: list[str] = Field(min_length=1)
+    literals: list[str] = Field(default_factory=list)
+    # cues written as every combination of word lists, in order: [["son", "wife"], ["who has", "who had"]]
+    # is "son who has", "son who had", "wife who has", "wife who had" ("" leaves a slot out; no space is
+    # put before a leading comma: [["wife"], [", who has"]] is "wife, who has")
+    combine: list[list[str]] = Field(default_factory=list)
     # the cue closes a checklist item ("Fever: no," "Trauma - N."): it counts only where a punctuation
     # mark follows it (or it ends in one), so "ROS: no fever" is left to the forward "no"
     item_end: bool = False
+
+    @model_validator(mode="after")
+    def _has_cues(self) -> "ContextRule":
+        if not self.literals and not self.combine:
+            raise ValueError("a rule needs literals or combine")
+        if any(not words for words in self.combine):
+            raise ValueError("combine: every word list needs at least one entry")
+        return self
+
+    def cues(self) -> list[str]:
+        """The rule's cues: its literals, then every combination of ``combine``'s word lists."""
+        combined = (" ".join(w for w in words if w) for words in itertools.product(*self.combine)) if self.combine else ()
+        return list(self.literals) + [re.sub(r"\s+(?=[,;:])", "", c) for c in combined]
 
 
 class ScopeDefault(Strict):
@@ -126,6 +144,17 @@ class ClauseCues(Strict):
     start_pattern: Regex | None = None
 
 
+class DatedYears(Strict):
+    """A written year that dates the findings of its clause ("RTA 2006 with whiplash"): one at least
+    ``min_years_back`` before the consultation year, not after a word of ``not_after`` ("since 2019"
+    is how long the complaint has lasted), nor within ``after_operation`` tokens after an operation
+    ("non-union after ACDF in 2023" dates the operation)."""
+
+    min_years_back: int = Field(ge=1)
+    not_after: list[str] = Field(default_factory=list)
+    after_operation: int = Field(default=0, ge=0)
+
+
 class ContextFile(Strict):
     """``context.yaml``: ConText cues, list words, and where a clause starts."""
 
@@ -136,6 +165,8 @@ class ContextFile(Strict):
     clauses: ClauseCues | None = None
     # units of a "<duration> ago" that dates a finding of its clause to the past ("pneumonia 4 years ago")
     dated_history: list[str] = Field(default_factory=list)
+    dated_years: DatedYears | None = None
+
 
 
 class SexCues(Strict):

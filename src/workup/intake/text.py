@@ -22,6 +22,7 @@ base uses gives no fact.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -350,15 +351,18 @@ def _names_complaint(m: Mention, lex: Lexicon) -> bool:
     (values.yaml ``complaint_words``): "mammogram normal last year" dates the mammogram, not the pain."""
     from workup.intake import values as V
 
-    words = V.compiled(lex).complaint_words
-    return words is None or words.search(m.sentence) is not None
+    return _sentence_has(m, V.compiled(lex).complaint_words)
 
 
 def _names_symptom(m: Mention, lex: Lexicon) -> bool:
     """Whether the sentence of a plain duration names a symptom (values.yaml ``symptom_words``)."""
     from workup.intake import values as V
 
-    words = V.compiled(lex).symptom_words
+    return _sentence_has(m, V.compiled(lex).symptom_words)
+
+
+def _sentence_has(m: Mention, words: re.Pattern[str] | None) -> bool:
+    """Whether ``m``'s sentence has one of ``words`` (no pattern: taken as yes)."""
     return words is None or words.search(m.sentence) is not None
 
 
