@@ -101,5 +101,5 @@ def test_a_context_rule_without_cues_is_refused():
 
 
 def test_combined_cues_are_checked_for_repeats_like_literals():
-    problems = _problems("context.yaml", '["", "was"],', '["", "was", ""],')
+    problems = _problems("context.yaml", '["", "was", "were", "all",', '["", "was", "", "all",')
     assert any("listed twice" in p["message"] for p in problems)

@@ -141,6 +141,9 @@ class ScopeCues:
     plausible: frozenset[str]  # rules whose mention, in any statement of the patient's, makes a spine complaint plausible
     spine_with: Mapping[str, frozenset[str]]
     not_clinical: frozenset[str]
+    # concepts that put a spine complaint down to another one ("referred back ache", "back ache from
+    # large breasts"): a spine mention inside one does not make the note a spine presentation
+    attributed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -346,7 +349,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     known = ids | target_ids
     names = [("referred", n) for r in sf.referred for group in r.any for n in group]
     names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
-    names += [("plausible", n) for n in sf.plausible]
+    names += [("plausible", n) for n in sf.plausible] + [("attributed", n) for n in sf.attributed]
     names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
     for where, n in names:
         if n not in known:
@@ -362,6 +365,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
         plausible=frozenset(sf.spine) | frozenset(sf.plausible) | frozenset(n for v in sf.spine_with.values() for n in v),
         spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},
         not_clinical=frozenset(sf.not_clinical),
+        attributed=frozenset(sf.attributed),
     )
     return out, cues
 

@@ -310,6 +310,7 @@ class ScopeRulesFile(Strict):
     plausible: list[str] = Field(default_factory=list)
     spine_with: dict[str, list[str]] = Field(default_factory=dict)
     not_clinical: list[str] = Field(default_factory=list)
+    attributed: list[str] = Field(default_factory=list)
 
     def expand(self, pattern: str) -> str:
         """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""

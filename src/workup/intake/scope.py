@@ -6,7 +6,8 @@ Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what
   (affirmed or suspected), e.g. chest pain with sweating → cardiac;
 - ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
   and its words;
-- ``spine_complaint``: true when a spine rule is affirmed or suspected; false when another
+- ``spine_complaint``: true when a spine rule is affirmed or suspected (beside another complaint, not
+  inside words that put it down to something else: "referred back ache"); false when another
   system's complaint is and no spine rule is, or when nothing in the note touches the spine at all
   (not even a negated "no neck pain" or an old operation); unknown otherwise;
 - ``complaint_understood``: whether the note holds any clinical mention at all.
@@ -30,6 +31,8 @@ _ABOUT_PATIENT = (Assertion.AFFIRMED, Assertion.POSSIBLE, Assertion.NEGATED, Ass
 class _Mention(Protocol):
     rule: str
     phrase: str
+    start: int
+    end: int
     status: Assertion
 
 
@@ -50,7 +53,11 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
             out.append(("referred_pain_source", source, first))
             break
     other = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.complaints), None)
-    spine = any(n in present for n in cues.spine)
+    # beside another complaint, a spine mention the note puts down to something else does not count
+    put_down = [m for m in mentions if m.status in _PRESENT and m.rule in cues.attributed] if other is not None else []
+    spine_mentions = [m for m in mentions if m.status in _PRESENT and m.rule in cues.spine
+                      and not any(a.start <= m.start and m.end <= a.end for a in put_down)]
+    spine = bool(spine_mentions)
     if other is not None:
         system = cues.complaints[other.rule]
         spine = spine or any(n in told for n in cues.spine_with.get(system, ()))
@@ -58,7 +65,7 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
         out.append(("other_complaint_text", other.phrase, other))
     understood = any(m.rule not in cues.not_clinical for m in mentions)
     if spine:
-        first = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.spine), other)
+        first = spine_mentions[0] if spine_mentions else other
         out.append(("spine_complaint", True, first))
     elif other is not None:
         out.append(("spine_complaint", False, other))
