@@ -277,7 +277,10 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
             if m.status is Assertion.AFFIRMED and words.search(clause):
                 col.add("symptom_duration_days", days, m)
                 break
-    for days, s, e in V.post_op_days(text, lex):
+    # a note that counts the days ("was 5/5 on POD1 ... now POD 4") is as far on as its latest day
+    post_op = V.post_op_days(text, lex)
+    if post_op:
+        days, s, e = max(post_op, key=lambda d: d[0])
         col.add("days_since_surgery", days, None, Evidence(text[s:e], s, e, Assertion.AFFIRMED, "text"))
     unread_surgery: float | None = None
     if as_of is not None:
