@@ -45,7 +45,8 @@ class ConceptsFile(_Strict):
 
     schema_version: Literal[1]
     synonyms: list[_Synonym]
-    population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
+    population: dict[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"], Regex]
+    childbearing_years: tuple[float, float] = (10.0, 55.0)
     negated_span: Regex
     relative_span: Regex
     variant_negated_span: Regex
@@ -85,6 +86,7 @@ class Lexicon:
     risk: tuple[tuple[str, re.Pattern[str]], ...]
     exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
+    childbearing_years: tuple[float, float] = (10.0, 55.0)
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -127,6 +129,7 @@ def lexicon() -> Lexicon:
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
+        childbearing_years=f.childbearing_years,
         spellings=re.compile("|".join(re.escape(k) for k in sorted(f.spellings, key=len, reverse=True)), i)
         if f.spellings else None,
         spelled={k.lower(): v for k, v in f.spellings.items()},
@@ -251,6 +254,10 @@ def read(text: str, *, note: bool) -> Reading:
             pop["male"], pop["female"] = sx.group(1).lower() == "m", sx.group(1).lower() == "f"
         if pop["male"] is True and pop["female"] is not True:
             pop["female"] = False
+        # a patient outside the childbearing years (or a man) is not pregnant unless the note says so
+        young, old = lex.childbearing_years
+        if pop["pregnant"] is None and (pop["male"] is True or lo is not None and not young <= lo <= old):
+            pop["pregnant"] = False
         if pop["female"] is True and pop["male"] is not True:
             pop["male"] = False
     else:
@@ -265,6 +272,8 @@ def read(text: str, *, note: bool) -> Reading:
             x = lex.age_max.search(t)
             if x is not None:
                 hi = _first_age(x)
+    if pop.pop("nonpregnant", None) is True and pop["pregnant"] is not True:
+        pop["pregnant"] = False  # "postmenopausal", "not pregnant" in so many words
     return Reading(
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],

@@ -33,6 +33,7 @@ CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children
 TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + the share of its title the note says)
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
+UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
 DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
 CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
@@ -150,6 +151,8 @@ class Router:
             f *= TITLE_PHASE_PENALTY
         if title.child is True and note.child is None:
             f *= UNSAID_CHILD_PENALTY
+        if title.pregnant is True and note.pregnant is None:
+            f *= UNSAID_PREGNANT_PENALTY
         if note.child is True and title.child is not True and tid not in self.speaks_of_children:
             f *= UNSAID_CHILD_PENALTY  # a child's note, a topic that never names children
         return f
@@ -186,7 +189,7 @@ class Router:
             top, items = best.setdefault(tid, (0.0, []))
             items.append((float(s), c, gate))
             best[tid] = (max(top, float(s) * factor[tid]), items)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ranked = self._told_apart(sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])), said)
         if not ranked or ranked[0][1][0] <= 0 or not self._enough(ranked[0][0], ranked[0][1][1], said):
             return Route("no-criteria-apply", None, None, (), (), "no imported topic fits the note", note)
         (tid, (s1, items)), rest = ranked[0], ranked[1:]
@@ -207,6 +210,36 @@ class Router:
         cands = tuple((topic.title, n) for n, _s, _id in sorted(close))
         return Route("needs-information", topic, None, cands, tuple((k, QUESTIONS[k]) for k in missing),
                      f"{len(close)} variant(s) of {topic.title} could fit", note)
+
+    def _told_apart(self, ranked: list, said: set[str]) -> list:
+        """The ranking with the close rivals of the first topic that the note's words tell apart by their titles.
+
+        Two close topics whose titles share words are told apart by the words only one of
+        them has ("upper" of "Right Upper Quadrant Pain" against "lower" of "Right Lower
+        Quadrant Pain"): a rival of the first is moved out of reach when the note says a
+        word only the first's title has, none only the rival's has, and no smaller share of
+        the first's title than of the rival's. The first is never
+        moved: words only ever settle a choice the scores already lean to.
+        """
+        if len(ranked) < 2 or ranked[0][1][0] <= 0:
+            return ranked
+        s1 = ranked[0][1][0]
+        first = ranked[0][0]
+        core = self.title_core
+        out = []
+        for t, (s, its) in ranked[1:]:
+            if s < TOPIC_MARGIN * s1:
+                break
+            if (core[t] & core[first] and (core[first] - core[t]) & said and not (core[t] - core[first]) & said
+                    and len(core[first] & said) / len(core[first]) >= len(core[t] & said) / len(core[t])):
+                out.append(t)
+        if not out:
+            return ranked
+        floor = TOPIC_MARGIN * s1 * 0.99  # below the margin: no longer a rival
+        moved = {t for t in out}
+        return [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked][:1] + sorted(
+            [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked[1:]],
+            key=lambda kv: (-kv[1][0], kv[0]))
 
     def _choose(self, tid: str, items: list, note: Reading, said: set[str]
                 ) -> tuple[str, list[tuple[int, float, str]], list[str]]:
