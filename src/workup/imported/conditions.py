@@ -343,6 +343,11 @@ def phase_fits(variant: Reading, note: Reading) -> Tri:
         return False if vp <= _LATER else None
     if vp == {"initial"} and note.phases & _LATER:
         return False
+    # planning an intervention comes before it, following one up after: a note at one is not at the other
+    if vp == {"planning"} and note.phases & {"follow-up", "surveillance"} and "planning" not in note.phases:
+        return False
+    if vp <= {"follow-up", "surveillance"} and "planning" in note.phases and not note.phases & vp:
+        return False
     if vp <= _LATER and "initial" in note.phases:
         return False
     return None

@@ -35,6 +35,7 @@ TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
+NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
 DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
 CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
 AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
@@ -103,6 +104,10 @@ class Router:
         self.title_core = {t.id: frozenset(tokens(unframed(t.title))) or self.title_words[t.id]
                            for t in pack.topics.values()}
         self.title_readings = {t.id: read(t.title, note=False) for t in pack.topics.values()}
+        # every word any variant of a topic says (a rival title wholly inside them is this topic's own business)
+        self.topic_words: dict[str, frozenset[str]] = {}
+        for c in self.compiled:
+            self.topic_words[c.topic.id] = self.topic_words.get(c.topic.id, frozenset()) | self.words[c.variant.id]
         self.speaks_of_children = frozenset(c.topic.id for c in self.compiled if c.reading.child is True)
         self.index = bm25s.BM25()
         self.index.index(corpus, show_progress=False)
@@ -196,9 +201,13 @@ class Router:
         topic = self.pack.topics[tid]
         title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
-        if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER:
+        named = self._named_rivals(tid, ranked, said)
+        if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER or named:
             cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
                      for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1 or t == tid]
+            cands += [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
+                      for t, (_s, its) in ranked if t in named][:2]
+            cands = list(dict.fromkeys(cands))
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
         status, close, missing = self._choose(tid, items, note, own)
@@ -210,6 +219,16 @@ class Router:
         cands = tuple((topic.title, n) for n, _s, _id in sorted(close))
         return Route("needs-information", topic, None, cands, tuple((k, QUESTIONS[k]) for k in missing),
                      f"{len(close)} variant(s) of {topic.title} could fit", note)
+
+    def _named_rivals(self, first: str, ranked: list, said: set[str]) -> list[str]:
+        """Topics whose whole title (its problem's words, two or more) the note says and the first topic never does.
+
+        "PE likely" in a note about a knee replacement names another problem than the
+        replacement's: the note is not rated until it says which one the imaging is for.
+        """
+        own = self.topic_words.get(first, frozenset())
+        return [t for t, _ in ranked[1:] if len(self.title_core[t]) >= NAMED_WORDS
+                and self.title_core[t] <= said and not self.title_core[t] <= own]
 
     def _told_apart(self, ranked: list, said: set[str]) -> list:
         """The ranking with the close rivals of the first topic that the note's words tell apart by their titles.
