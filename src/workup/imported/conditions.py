@@ -62,6 +62,7 @@ class ConceptsFile(_Strict):
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
+    untelling: list[str] = []
     spellings: dict[str, str] = {}
 
 
@@ -87,6 +88,7 @@ class Lexicon:
     exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
     childbearing_years: tuple[float, float] = (10.0, 55.0)
+    untelling: frozenset[str] = frozenset()
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -130,6 +132,7 @@ def lexicon() -> Lexicon:
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
+        untelling=frozenset(_stem(w.lower()) for w in f.untelling),
         spellings=re.compile("|".join(re.escape(k) for k in sorted(f.spellings, key=len, reverse=True)), i)
         if f.spellings else None,
         spelled={k.lower(): v for k, v in f.spellings.items()},

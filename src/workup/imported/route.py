@@ -35,6 +35,7 @@ TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
+SETTLED_ALONE = ("population", "risk")  # the last variant standing is rated unless one of these is unknown
 NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
 DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
 CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
@@ -125,7 +126,8 @@ class Router:
                          for tid, by_n in groups.items()}
         self.distinct: dict[str, dict[int, frozenset[str]]] = {}
         for tid, by_number in words.items():
-            common = set.intersection(*by_number.values()) if len(by_number) > 1 else set()
+            # words naming a study, not the patient, never tell variants apart ("CT inconclusive" is a phase)
+            common = (set.intersection(*by_number.values()) if len(by_number) > 1 else set()) | lexicon().untelling
             # a word every sibling has inside one of its own ("hematuria" in "microhematuria") tells nothing apart
             self.distinct[tid] = {n: frozenset(x for x in w - common if len(by_number) == 1 or not all(
                 any(x in y for y in other) for m, other in by_number.items() if m != n)) for n, w in by_number.items()}
@@ -295,6 +297,10 @@ class Router:
         if not kept:
             kept = [(s, c, {"population": gate, "phase": phase, "risk": risk, "described": None})
                     for s, c, gate, phase, risk in alive]
+        elif len(kept) == 1 and len(items) > 1 and all(kept[0][2][k] is not None for k in SETTLED_ALONE):
+            # every sibling is ruled out: the one left is the answer, unless who the patient is stays open
+            s, c, _st = kept[0]
+            return "rated", [(c.variant.number, s, c.variant.id)], []
         distinct = self.distinct[tid]
         told = dict(note.described)
 
@@ -315,7 +321,9 @@ class Router:
         if ahead:
             pool = [first]
         else:
-            pool = [x for x in hits if x[0] == h1] if h1 > 0 else hits
+            # the variants level on telling words, or one behind the first when it leads by one alone
+            pool = [x for x in hits if x[0] >= h1 - (1 if len([x for x in hits if x[0] == h1]) == 1 else 0)] \
+                if h1 > 0 else hits
         close = [(c.variant.number, s, c.variant.id) for _h, s, c, _st in pool][:MAX_CANDIDATES]
         missing = sorted({k for _h, _s, _c, st in pool for k, v in st.items() if v is None})
         if len(pool) > 1:
