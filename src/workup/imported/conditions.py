@@ -169,7 +169,8 @@ def tokens(text: str, terms: tuple[str, ...] = ()) -> list[str]:
     """Index tokens of a text and its added clinical terms: lower-case words, stop words out, light stemming."""
     lex = lexicon()
     words = re.findall(r"[a-z0-9]+", lex.respell((text + " " + " ".join(terms)).lower()))
-    return [_stem(w) for w in words if w not in lex.stopwords and len(w) > 1]
+    # a plural of a stop word ("patients") is one too
+    return [t for w in words if w not in lex.stopwords and len(w) > 1 for t in (_stem(w),) if t not in lex.stopwords]
 
 
 def _said(rx: re.Pattern[str], text: str) -> Tri:
@@ -219,11 +220,15 @@ def unframed(text: str) -> str:
     on its own (:func:`phase_fits`, :func:`described_fits`).
     """
     lex = lexicon()
-    t = lex.respell(" ".join(text.split()))
+    # an aside in brackets and what a title includes or excludes are not its problem
+    t = _ASIDE.sub(" ", lex.respell(" ".join(text.split())))
     for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"]] + [
             rx for _g, values in lex.exclusive for _k, rx in values]:
         t = rx.sub(" ", t)
     return t
+
+
+_ASIDE = re.compile(r"\([^)]*\)|,?\s*\b(including|excluding)\b[^,;(]*", re.IGNORECASE)
 
 
 def clinical_terms(text: str) -> tuple[str, ...]:
