@@ -59,6 +59,7 @@ class ConceptsFile(_Strict):
     age_range: Regex
     phases: dict[str, Regex]
     qualifiers: dict[str, Regex]
+    negated_qualifiers: dict[str, Regex] = {}
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
@@ -89,6 +90,7 @@ class Lexicon:
     stopwords: frozenset[str]
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     untelling: frozenset[str] = frozenset()
+    negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -128,7 +130,7 @@ def lexicon() -> Lexicon:
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
-        phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
+        phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
@@ -287,7 +289,9 @@ def read(text: str, *, note: bool) -> Reading:
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
         age_min=lo, age_max=hi,
         phases=_phases(t, note),
-        qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
+        # "no known CAD" does not say known; "no previous history of it" says the problem is new (suspected)
+        qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(described_from))
+        | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         described=tuple((g, said_values) for g, values in lex.exclusive
                         for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]

@@ -35,6 +35,7 @@ TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
+STANCES = frozenset({"suspected", "known"})
 SETTLED_ALONE = ("population", "risk")  # the last variant standing is rated unless one of these is unknown
 NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
 DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
@@ -303,11 +304,17 @@ class Router:
             return "rated", [(c.variant.number, s, c.variant.id)], []
         distinct = self.distinct[tid]
         told = dict(note.described)
+        # suspected or known tells variants apart when those in play differ on it
+        stance = {c.variant.number: c.reading.qualifiers & STANCES for _s, c, _st in kept}
+        stances = {frozenset(v) for v in stance.values()}
 
         def telling(c: Compiled) -> int:
-            # the words that tell it from its siblings, and each deciding description the note shares with it
+            # the words that tell it from its siblings, each deciding description the note shares with it,
+            # and its stance (suspected, known) when the note takes only that one
             shared = sum(1 for g, vals in c.reading.described if g in deciding and told.get(g, frozenset()) & vals)
-            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * shared
+            mine = stance[c.variant.number]
+            stood = len(stances) > 1 and len(mine) == 1 and mine == note.qualifiers & STANCES
+            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * (shared + stood)
 
         hits = sorted(((telling(c), s, c, st) for s, c, st in kept),
                       key=lambda x: (-x[0], -x[1], x[2].variant.number))
