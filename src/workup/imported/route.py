@@ -28,6 +28,7 @@ __all__ = ["Compiled", "Route", "Router", "router"]
 
 MIN_OVERLAP = 2  # a topic is considered only when its best variant shares this many words with the note
 TOPIC_MARGIN = 0.6  # a second topic scoring this share of the first makes the topic undecided
+CANDIDATE_MARGIN = 0.5  # an undecided note lists the topics (up to 3) scoring this share of the first
 TITLE_COVER = 0.6  # to be rated, the note must say this share of its topic's title words
 CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children over the general one
 TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + the share of its title the note says)
@@ -207,7 +208,7 @@ class Router:
         named = self._named_rivals(tid, ranked, said)
         if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER or named:
             cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
-                     for t, (_s, its) in ranked[:3] if _s >= TOPIC_MARGIN * s1 or t == tid]
+                     for t, (_s, its) in ranked[:3] if _s >= CANDIDATE_MARGIN * s1 or t == tid]
             cands += [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
                       for t, (_s, its) in ranked if t in named][:2]
             cands = list(dict.fromkeys(cands))
