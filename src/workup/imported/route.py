@@ -206,7 +206,10 @@ class Router:
         title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
         named = self._named_rivals(tid, ranked, said)
-        if (rest and rest[0][1][0] >= TOPIC_MARGIN * s1) or covered < TITLE_COVER or named:
+        close = [t for t, (sc, _i) in rest if sc >= TOPIC_MARGIN * s1]
+        # the note says the whole of the first's title and of no close rival's: the first is the problem named
+        named_first = covered >= 1.0 and close and not any(self.title_core[t] <= said for t in close)
+        if (close and not named_first) or covered < TITLE_COVER or named:
             cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
                      for t, (_s, its) in ranked[:3] if _s >= CANDIDATE_MARGIN * s1 or t == tid]
             cands += [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
@@ -214,15 +217,21 @@ class Router:
             cands = list(dict.fromkeys(cands))
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
-        status, close, missing = self._choose(tid, items, note, own)
-        if status == "none":
+        status, chosen, missing = self._choose(tid, items, note, own)
+        if status == "none" and not close:
             return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
         if status == "rated":
-            v = next(c.variant for c in self.compiled if c.variant.id == close[0][2])
+            v = next(c.variant for c in self.compiled if c.variant.id == chosen[0][2])
             return Route("rated", topic, v, (), (), "one variant fits", note)
-        cands = tuple((topic.title, n) for n, _s, _id in sorted(close))
+        cands = tuple((topic.title, n) for n, _s, _id in sorted(chosen)) if status != "none" else ()
+        if close:
+            # the named topic settled nothing: the close topics stay candidates, the named one's variants first
+            cands += tuple((self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
+                           for t, (_s, its) in rest[:2] if t in close)
+            return Route("needs-information", None, None, cands, tuple((k, QUESTIONS[k]) for k in missing)
+                         + (("topic", QUESTIONS["topic"]),), "more than one imported topic fits the note", note)
         return Route("needs-information", topic, None, cands, tuple((k, QUESTIONS[k]) for k in missing),
-                     f"{len(close)} variant(s) of {topic.title} could fit", note)
+                     f"{len(chosen)} variant(s) of {topic.title} could fit", note)
 
     def _named_rivals(self, first: str, ranked: list, said: set[str]) -> list[str]:
         """Topics whose whole title (its problem's words, two or more) the note says and the first topic never does.
