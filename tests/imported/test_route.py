@@ -220,7 +220,7 @@ def test_a_variants_negated_sentence_does_not_describe_it():
     ("T 38.7, RUQ pain", "fever"),
     ("WBC 15.2, RUQ pain", "elevated wbc count"),
     ("ankle radiographs normal, still pain", "negative radiograph"),
-    ("new episodes of hand twitching", "seizure"),
+    ("new episodes of hand twitching", "seizure epilepsy"),
 ])
 def test_numbers_and_results_in_a_note_add_their_clinical_term(note, term):
     assert term in read(note, note=True).terms
@@ -349,3 +349,65 @@ def test_never_negates():
     r = read("He has never smoked. Cough for 3 months.", note=True)
     assert "smoker risk factor" not in r.terms
     assert "smoker risk factor" in read("45 pack-yr current smoker", note=True).terms
+
+
+@pytest.mark.parametrize("note, pregnant", [
+    ("27F, urine bHCG positive, RIF pain", True),
+    ("34F, bHCG negative, RIF pain", False),
+    ("61 year old lady, postmenopausal bleeding", False),
+    ("62F with pelvic pain", False),  # past the childbearing years
+    ("58M with flank pain", False),
+    ("29F with pelvic pain", None),  # may be pregnant: the note does not say
+])
+def test_pregnancy_is_read_from_tests_age_sex_and_menopause(note, pregnant):
+    assert read(note, note=True).pregnant is pregnant
+
+
+def test_a_pregnancy_variant_is_gated_out_for_a_postmenopausal_note():
+    v = read("Pregnant patient. First trimester vaginal bleeding. Initial imaging.", note=False)
+    assert population_gate(v, read("61 year old lady, postmenopausal bleeding", note=True)) is False
+
+
+@pytest.mark.parametrize("text, note, value", [
+    ("Ottawa neg, walking sore", True, "negative"),
+    ("Canadian CT head rule negative", True, "negative"),
+    ("couldn't take 4 steps in ED", True, "positive"),
+    ("71M on apixaban, struck occiput", True, "positive"),
+    ("Acute trauma. Imaging indicated by clinical decision rule.", False, "positive"),
+    ("Ankle trauma. Ottawa Ankle Rules which are positive.", False, "positive"),
+])
+def test_decision_rules_are_read_as_positive_or_negative(text, note, value):
+    assert dict(read(text, note=note).described)["decision_rule"] == frozenset({value})
+
+
+def test_a_variant_that_says_the_rule_does_not_indicate_imaging_is_not_read_as_positive():
+    assert "decision_rule" not in dict(read("Mild head trauma, imaging not indicated by clinical decision rule.",
+                                            note=False).described)
+
+
+@pytest.mark.parametrize("text, value", [("GCS 15 throughout", "mild"), ("GCS on scene 10, now 9", "low"),
+                                         ("Acute head trauma, moderate (GCS 9-12).", "low")])
+def test_the_glasgow_coma_score_is_read_as_mild_or_low(text, value):
+    assert dict(read(text, note=True).described)["gcs"] == frozenset({value})
+
+
+def test_no_known_disease_does_not_say_known_and_no_previous_history_says_suspected():
+    assert "known" not in read("Smoker, no known CAD.", note=True).qualifiers
+    assert "suspected" in read("Breathless. No previous cardiac history.", note=True).qualifiers
+
+
+SIBLINGS = [
+    row("Upper Belly Pain on the Right", 1, "US Abdomen", UA, 9, panel="Gastrointestinal",
+        wording="Upper belly pain on the right. Initial imaging."),
+    row("Lower Belly Pain on the Right", 1, "CT Abdomen and Pelvis With IV Contrast", UA, 8, panel="Gastrointestinal",
+        wording="Lower belly pain on the right. Initial imaging."),
+]
+
+
+def test_close_topics_are_told_apart_by_the_title_words_only_one_has(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", SIBLINGS), tmp_path / "data"))
+    assert r.route("45F, upper belly pain on the right after a fatty meal").topic.title == "Upper Belly Pain on the Right"
+    assert r.route("24M, lower belly pain on the right since this morning").topic.title == "Lower Belly Pain on the Right"
+    # says neither side's own word: asks between them
+    asked = r.route("30M, belly pain on the right")
+    assert asked.status == "needs-information" and len({t for t, _n in asked.candidates}) == 2
