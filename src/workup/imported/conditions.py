@@ -38,6 +38,7 @@ class _Synonym(_Strict):
 class _Exclusive(_Strict):
     id: str
     values: dict[str, Regex]
+    raw: list[str] = []  # values whose words say a negation themselves ("no prior surgery"): read before negations are dropped
 
 
 class ConceptsFile(_Strict):
@@ -91,6 +92,7 @@ class Lexicon:
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     untelling: frozenset[str] = frozenset()
     negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    raw_values: frozenset[tuple[str, str]] = frozenset()
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -132,6 +134,7 @@ def lexicon() -> Lexicon:
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
+        raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
         untelling=frozenset(_stem(w.lower()) for w in f.untelling),
@@ -294,7 +297,8 @@ def read(text: str, *, note: bool) -> Reading:
         | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         described=tuple((g, said_values) for g, values in lex.exclusive
-                        for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]
+                        for said_values in [frozenset(k for k, rx in values
+                                                      if rx.search(t if (g, k) in lex.raw_values else described_from))]
                         if said_values),
     )
 

@@ -331,7 +331,7 @@ class Router:
         h1, s1 = hits[0][0], hits[0][1]
         # ahead by RATE_LEAD telling words, or by one when the lexical score agrees
         ahead = len(hits) == 1 or h1 > 0 and (h1 >= hits[1][0] + RATE_LEAD
-                                              or AGREE and h1 > hits[1][0] and s1 > max(x[1] for x in hits[1:]))
+                                              or AGREE and h1 > hits[1][0] and s1 >= max(x[1] for x in hits[1:]))
         first = hits[0]
         if ahead and all(v is not None for v in first[3].values()):
             return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
