@@ -304,8 +304,11 @@ def test_results_surgery_and_seizure_course_are_read(text, note, group, value):
     assert dict(read(text, note=note).described)[group] == frozenset({value})
 
 
-def test_a_variant_not_saying_surgery_is_not_read_as_postoperative():
-    assert "surgery" not in dict(read("Acute abdominal pain and fever. No recent surgery.", note=False).described)
+def test_a_variant_saying_no_surgery_is_read_as_unoperated_not_postoperative():
+    said = dict(read("Acute abdominal pain and fever. No recent surgery.", note=False).described)
+    assert said["surgery"] == frozenset({"unoperated"})
+    assert dict(read("Never had shoulder surgery, pain for 8 months", note=True).described)["surgery"] == {"unoperated"}
+    assert dict(read("History of prior rotator cuff repair.", note=False).described)["surgery"] == {"postoperative"}
 
 
 def test_a_description_the_note_shares_tells_a_variant_from_its_twin(tmp_path):
@@ -380,9 +383,9 @@ def test_decision_rules_are_read_as_positive_or_negative(text, note, value):
     assert dict(read(text, note=note).described)["decision_rule"] == frozenset({value})
 
 
-def test_a_variant_that_says_the_rule_does_not_indicate_imaging_is_not_read_as_positive():
-    assert "decision_rule" not in dict(read("Mild head trauma, imaging not indicated by clinical decision rule.",
-                                            note=False).described)
+def test_a_variant_that_says_the_rule_does_not_indicate_imaging_is_read_as_negative():
+    assert dict(read("Mild head trauma, imaging not indicated by clinical decision rule.",
+                     note=False).described)["decision_rule"] == frozenset({"negative"})
 
 
 @pytest.mark.parametrize("text, value", [("GCS 15 throughout", "mild"), ("GCS on scene 10, now 9", "low"),
