@@ -39,7 +39,7 @@ MAX_CANDIDATES = 6
 STANCES = frozenset({"suspected", "known"})
 SETTLED_ALONE = ("population", "risk")  # the last variant standing is rated unless one of these is unknown
 NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
-DESCRIBED_HIT = 1  # a deciding description the note shares with a variant counts as this many telling words
+DESCRIBED_HIT = 2  # a deciding description the note shares with a variant counts as this many telling words
 CORE_COVER = True  # the title share a rated note must say counts the words naming the problem, not its frame
 AGREE = True  # one telling word ahead is enough when the variant's lexical score is also the best
 RATE_LEAD = 2  # to be rated, a variant says this many more of the words that tell its siblings apart than the next
@@ -256,8 +256,14 @@ class Router:
         if len(ranked) < 2 or ranked[0][1][0] <= 0:
             return ranked
         s1 = ranked[0][1][0]
-        first = ranked[0][0]
         core = self.title_core
+        (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
+        # twin titles that differ by one word each ("... in Immunocompetent Patients" and "... in Immunocompromised
+        # Patients"): the close second goes first when the note says its word and not the first's
+        if (sc2 >= TOPIC_MARGIN * s1 and len(core[t1] - core[t2]) == 1 == len(core[t2] - core[t1])
+                and (core[t2] - core[t1]) & said and not (core[t1] - core[t2]) & said):
+            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+        first = ranked[0][0]
         out = []
         for t, (s, its) in ranked[1:]:
             if s < TOPIC_MARGIN * s1:
