@@ -198,7 +198,7 @@ class Router:
             top, items = best.setdefault(tid, (0.0, []))
             items.append((float(s), c, gate))
             best[tid] = (max(top, float(s) * factor[tid]), items)
-        ranked = self._told_apart(sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])), said)
+        ranked = self._told_apart(sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])), said, note)
         if not ranked or ranked[0][1][0] <= 0 or not self._enough(ranked[0][0], ranked[0][1][1], said):
             return Route("no-criteria-apply", None, None, (), (), "no imported topic fits the note", note)
         (tid, (s1, items)), rest = ranked[0], ranked[1:]
@@ -243,21 +243,30 @@ class Router:
         return [t for t, _ in ranked[1:] if len(self.title_core[t]) >= NAMED_WORDS
                 and self.title_core[t] <= said and not self.title_core[t] <= own]
 
-    def _told_apart(self, ranked: list, said: set[str]) -> list:
+    def _told_apart(self, ranked: list, said: set[str], note: Reading) -> list:
         """The ranking with the close rivals of the first topic that the note's words tell apart by their titles.
 
         Two close topics whose titles share words are told apart by the words only one of
         them has ("upper" of "Right Upper Quadrant Pain" against "lower" of "Right Lower
         Quadrant Pain"): a rival of the first is moved out of reach when the note says a
         word only the first's title has, none only the rival's has, and no smaller share of
-        the first's title than of the rival's. The first is never
-        moved: words only ever settle a choice the scores already lean to.
+        the first's title than of the rival's. Twin titles that differ by one word each,
+        and the same problem written for children and for anyone (for a child's note),
+        may also swap the first two.
         """
         if len(ranked) < 2 or ranked[0][1][0] <= 0:
             return ranked
         s1 = ranked[0][1][0]
         core = self.title_core
         (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
+
+        def for_child(t: str) -> bool:
+            return self.title_readings[t].child is True
+        # the same problem written for children and for anyone: a child's note goes to the children's
+        if (sc2 >= TOPIC_MARGIN * s1 and note.child is True and core[t1] == core[t2]
+                and for_child(t2) and not for_child(t1)):
+            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+            (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
         # twin titles that differ by one word each ("... in Immunocompetent Patients" and "... in Immunocompromised
         # Patients"): the close second goes first when the note says its word and not the first's
         if (sc2 >= TOPIC_MARGIN * s1 and len(core[t1] - core[t2]) == 1 == len(core[t2] - core[t1])
@@ -269,7 +278,8 @@ class Router:
             if s < TOPIC_MARGIN * s1:
                 break
             if (core[t] & core[first] and (core[first] - core[t]) & said and not (core[t] - core[first]) & said
-                    and len(core[first] & said) / len(core[first]) >= len(core[t] & said) / len(core[t])):
+                    and len(core[first] & said) / len(core[first]) >= len(core[t] & said) / len(core[t])
+                    or note.child is True and core[t] == core[first] and for_child(first) and not for_child(t)):
                 out.append(t)
         if not out:
             return ranked
