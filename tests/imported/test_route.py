@@ -414,3 +414,20 @@ def test_close_topics_are_told_apart_by_the_title_words_only_one_has(tmp_path):
     # says neither side's own word: asks between them
     asked = r.route("30M, belly pain on the right")
     assert asked.status == "needs-information" and len({t for t, _n in asked.candidates}) == 2
+
+
+@pytest.mark.parametrize("note, risk", [
+    ("10 yo boy, Pediatric Appendicitis Score 5", "intermediate"),
+    ("48F chest tightness, HEART score 3", "low"),
+    ("Wells 7.5, PE likely", "high"),
+    ("Wells 1.5, pleuritic pain", "low"),
+])
+def test_a_scores_band_gives_the_risk_level(note, risk):
+    assert read(note, note=True).risk == risk
+
+
+def test_a_variant_for_low_or_intermediate_risk_fits_either():
+    from workup.imported.conditions import risk_fits
+    v = read("Suspected pulmonary embolism. Low or intermediate pretest probability. Initial imaging.", note=False)
+    assert risk_fits(v, read("Wells 1.5", note=True)) is True
+    assert risk_fits(v, read("Wells 7.5", note=True)) is False

@@ -160,6 +160,7 @@ class Reading:
     qualifiers: frozenset[str]
     risk: str | None
     described: tuple[tuple[str, frozenset[str]], ...] = ()  # exclusive group → the values said
+    risks: frozenset[str] = frozenset()  # every risk level said ("low or intermediate probability": both)
 
 
 def _stem(w: str) -> str:
@@ -296,6 +297,7 @@ def read(text: str, *, note: bool) -> Reading:
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(described_from))
         | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
+        risks=frozenset(k for k, rx in lex.risk if rx.search(t)),
         described=tuple((g, said_values) for g, values in lex.exclusive
                         for said_values in [frozenset(k for k, rx in values
                                                       if rx.search(t if (g, k) in lex.raw_values else described_from))]
@@ -375,7 +377,7 @@ def risk_fits(variant: Reading, note: Reading) -> Tri:
         return True
     if note.risk is None:
         return None
-    return note.risk == variant.risk
+    return note.risk in (variant.risks or {variant.risk})
 
 
 def described_fits(variant: Reading, note: Reading, deciding: frozenset[str]) -> Tri:

@@ -333,6 +333,7 @@ class Router:
         # suspected or known tells variants apart when those in play differ on it
         stance = {c.variant.number: c.reading.qualifiers & STANCES for _s, c, _st in kept}
         stances = {frozenset(v) for v in stance.values()}
+        levels = {c.reading.risks for _s, c, _st in kept}
 
         def telling(c: Compiled) -> int:
             # the words that tell it from its siblings, each deciding description the note shares with it,
@@ -340,7 +341,9 @@ class Router:
             shared = sum(1 for g, vals in c.reading.described if g in deciding and told.get(g, frozenset()) & vals)
             mine = stance[c.variant.number]
             stood = len(stances) > 1 and len(mine) == 1 and mine == note.qualifiers & STANCES
-            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * (shared + stood)
+            # and the risk level the note gives, where those in play differ on it
+            risked = len(levels) > 1 and note.risk is not None and note.risk in c.reading.risks
+            return len(distinct[c.variant.number] & said) + DESCRIBED_HIT * (shared + stood + risked)
 
         hits = sorted(((telling(c), s, c, st) for s, c, st in kept),
                       key=lambda x: (-x[0], -x[1], x[2].variant.number))
