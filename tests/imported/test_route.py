@@ -431,3 +431,22 @@ def test_a_variant_for_low_or_intermediate_risk_fits_either():
     v = read("Suspected pulmonary embolism. Low or intermediate pretest probability. Initial imaging.", note=False)
     assert risk_fits(v, read("Wells 1.5", note=True)) is True
     assert risk_fits(v, read("Wells 7.5", note=True)) is False
+
+
+FRAMED = [
+    row("Imaging of Gut Ischemia", 1, "CTA Abdomen and Pelvis", UA, 9, panel="Gastrointestinal",
+        wording="Suspected gut ischemia. Initial imaging."),
+    row("Radiologic Management of Gut Ischemia", 1, "Arteriography Abdomen", UA, 8, panel="Gastrointestinal",
+        wording="Gut ischemia. Treatment by catheter."),
+]
+
+
+def test_a_note_naming_no_management_goes_to_the_unframed_twin(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", FRAMED), tmp_path / "data"))
+    assert r.route("70F, pain out of proportion, ?gut ischemia").topic.title == "Imaging of Gut Ischemia"
+
+
+@pytest.mark.parametrize("note, term", [("G3P2, 9 weeks by LMP, fresh PV bleeding", "first trimester"),
+                                        ("G1P0 at 34+2 wks, headache", "third trimester")])
+def test_weeks_of_pregnancy_give_the_trimester(note, term):
+    assert term in read(note, note=True).terms

@@ -262,6 +262,19 @@ class Router:
 
         def for_child(t: str) -> bool:
             return self.title_readings[t].child is True
+
+        def framed(t: str) -> bool:
+            # the title names a point in the workup (management, follow-up …) the note does not
+            tp = self.title_readings[t].phases - {"initial"}
+            return bool(tp) and not tp & note.phases
+
+        def twins(a: str, b: str) -> bool:
+            return bool(core[a]) and bool(core[b]) and (core[a] <= core[b] or core[b] <= core[a])
+        # the same problem with and without a frame ("Imaging of X", "Radiologic Management of X"): the one
+        # whose frame the note shares goes first
+        if sc2 >= TOPIC_MARGIN * s1 and twins(t1, t2) and framed(t1) and not framed(t2):
+            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+            (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
         # the same problem written for children and for anyone: a child's note goes to the children's
         if (sc2 >= TOPIC_MARGIN * s1 and note.child is True and core[t1] == core[t2]
                 and for_child(t2) and not for_child(t1)):
@@ -279,7 +292,8 @@ class Router:
                 break
             if (core[t] & core[first] and (core[first] - core[t]) & said and not (core[t] - core[first]) & said
                     and len(core[first] & said) / len(core[first]) >= len(core[t] & said) / len(core[t])
-                    or note.child is True and core[t] == core[first] and for_child(first) and not for_child(t)):
+                    or note.child is True and core[t] == core[first] and for_child(first) and not for_child(t)
+                    or twins(first, t) and framed(t) and not framed(first)):
                 out.append(t)
         if not out:
             return ranked
