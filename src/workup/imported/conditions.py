@@ -355,6 +355,9 @@ def phase_fits(variant: Reading, note: Reading) -> Tri:
         return True
     if note.phases & vp:
         return True
+    # an asymptomatic patient with a finding to explain is at the start of its workup, not being screened
+    if vp == {"initial"} and note.phases - {"treatment"} == {"screening"}:
+        return True
     if not note.phases - {"treatment"}:
         if "initial" in vp or "screening" in vp:
             return True
