@@ -450,3 +450,20 @@ def test_a_note_naming_no_management_goes_to_the_unframed_twin(tmp_path):
                                         ("G1P0 at 34+2 wks, headache", "third trimester")])
 def test_weeks_of_pregnancy_give_the_trimester(note, term):
     assert term in read(note, note=True).terms
+
+
+def test_a_past_history_does_not_name_the_problem_now():
+    from workup.imported.conditions import present
+    assert "DVT" not in present("Wells 1.5 (prior DVT 2019 only). D-dimer raised. ?PE")
+    assert "PE" in present("Wells 1.5 (prior DVT 2019 only). D-dimer raised. ?PE")
+
+
+@pytest.mark.parametrize("text, value", [("D-dimer back at 1,240 ng/mL (raised)", "abnormal"),
+                                         ("Low pretest probability with a negative D-dimer.", "normal")])
+def test_a_test_result_is_read_beside_its_value(text, value):
+    assert dict(read(text, note=True).described)["lab_level"] == frozenset({value})
+
+
+def test_urgency_is_a_lower_urinary_symptom_not_an_enlarged_prostate():
+    terms = read("77M, urinary urgency, magnetic gait, ?NPH", note=True).terms
+    assert "lower urinary tract symptoms" in terms and "benign prostatic hyperplasia" not in terms

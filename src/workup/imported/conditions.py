@@ -20,7 +20,7 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "present", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
            "unframed", "clinical_terms"]
 
 Tri = Literal[True, False, None]
@@ -50,6 +50,7 @@ class ConceptsFile(_Strict):
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     negated_span: Regex
     relative_span: Regex
+    history_span: Regex = r"(?!x)x"
     variant_negated_span: Regex
     negation: Regex
     note_age: Regex
@@ -93,6 +94,7 @@ class Lexicon:
     untelling: frozenset[str] = frozenset()
     negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
     raw_values: frozenset[tuple[str, str]] = frozenset()
+    history_span: re.Pattern[str] = re.compile(r"(?!x)x")
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -135,6 +137,7 @@ def lexicon() -> Lexicon:
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
+        history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
         untelling=frozenset(_stem(w.lower()) for w in f.untelling),
@@ -216,6 +219,11 @@ def affirmed(text: str, *, variant: bool = False, relatives: bool = True) -> str
         return lex.variant_negated_span.sub(" ", text)
     said = lex.negated_span.sub(" ", text)
     return said if relatives else lex.relative_span.sub(" ", said)
+
+
+def present(text: str) -> str:
+    """A note without what it says of the past ("prior DVT 2019"): what is wrong now."""
+    return lexicon().history_span.sub(" ", affirmed(text))
 
 
 def unframed(text: str) -> str:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from workup.imported.conditions import (
-    Reading, affirmed, clinical_terms, described_fits, lexicon, phase_fits, population_gate, read, risk_fits, tokens, unframed,
+    Reading, affirmed, clinical_terms, described_fits, lexicon, phase_fits, population_gate, present, read, risk_fits, tokens,
+    unframed,
 )
 from workup.imported.pack import ImportedPack, ImportedTopic, ImportedVariant
 from workup.imported.table import topic_key
@@ -34,6 +35,7 @@ CHILD_TOPIC_BOOST = 1.5  # a child's note prefers the topic written for children
 TITLE_WEIGHT_BASE = 0.5  # a topic's score is its best variant's times (this + the share of its title the note says)
 TITLE_PHASE_PENALTY = 0.4  # a topic whose title names a phase the note does not (screening, follow-up, management)
 UNSAID_CHILD_PENALTY = 0.6  # a topic for children, for a note that gives no age
+KNOWN_PENALTY = 0.6  # a title for a suspected problem, for a note that says the problem is known
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
 STANCES = frozenset({"suspected", "known"})
@@ -162,6 +164,8 @@ class Router:
             f *= UNSAID_CHILD_PENALTY
         if title.pregnant is True and note.pregnant is None:
             f *= UNSAID_PREGNANT_PENALTY
+        if title.qualifiers & STANCES == {"suspected"} and note.qualifiers & STANCES == {"known"}:
+            f *= KNOWN_PENALTY  # a topic for a suspected problem, for a note whose problem is known
         if note.child is True and title.child is not True and tid not in self.speaks_of_children:
             f *= UNSAID_CHILD_PENALTY  # a child's note, a topic that never names children
         return f
@@ -205,7 +209,9 @@ class Router:
         topic = self.pack.topics[tid]
         title = self.title_core[tid] if CORE_COVER else self.title_words[tid]
         covered = len(title & said) / len(title) if title else 0.0
-        named = self._named_rivals(tid, ranked, said)
+        # a rival is named by what the note says is wrong now, not by its past history
+        now = present(lexicon().respell(" ".join(text.split())))
+        named = self._named_rivals(tid, ranked, set(tokens(now, clinical_terms(now))))
         close = [t for t, (sc, _i) in rest if sc >= TOPIC_MARGIN * s1]
         # the note says the whole of the first's title and of no close rival's: the first is the problem named
         named_first = covered >= 1.0 and close and not any(self.title_core[t] <= said for t in close)
