@@ -326,6 +326,11 @@ class Router:
                 continue
             alive.append((s, c, gate, phase, risk))
         if not alive:
+            # the phase read from the note rules out every variant: the reading is in doubt, not the topic
+            alive = [(s, c, gate, None, risk) for s, c, gate in items
+                     for phase, risk in [(phase_fits(c.reading, note), risk_fits(c.reading, note))]
+                     if phase is False and risk is not False]
+        if not alive:
             first = max(items, key=lambda x: (x[0], -x[1].variant.number))[1]
             return "none", [(first.variant.number, 0.0, first.variant.id)], []
         # exclusive descriptions that differ among the variants still in play decide between them
