@@ -467,3 +467,19 @@ def test_a_test_result_is_read_beside_its_value(text, value):
 def test_urgency_is_a_lower_urinary_symptom_not_an_enlarged_prostate():
     terms = read("77M, urinary urgency, magnetic gait, ?NPH", note=True).terms
     assert "lower urinary tract symptoms" in terms and "benign prostatic hyperplasia" not in terms
+
+
+STIFF = [
+    row("Sore Shoulder", 1, "MRI Shoulder Without IV Contrast", UA, 8,
+        wording="Chronic shoulder pain. Suspect adhesive capsulitis with global stiffness. Next imaging study."),
+    row("Sore Shoulder", 2, "Radiography Shoulder", UA, 9,
+        wording="Acute shoulder pain after a fall. Suspect dislocation. Radiographs normal. Next imaging study."),
+]
+
+
+def test_a_variant_far_ahead_and_open_only_on_an_undescribed_onset_is_rated(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", STIFF), tmp_path / "data"))
+    got = r.route("56F, frozen shoulder with global stiffness, shoulder radiographs normal, sore shoulder")
+    assert got.status == "rated" and got.variant.number == 1
+    # nothing tells the two apart: it asks
+    assert r.route("56F with a sore shoulder, next imaging study please").status == "needs-information"

@@ -379,6 +379,11 @@ class Router:
         first = hits[0]
         if ahead and all(v is not None for v in first[3].values()):
             return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
+        # far ahead of every sibling, and open only on what the note did not describe (never on who the patient
+        # is or the risk): asking would offer this one variant alone
+        if (ahead and (len(hits) == 1 or h1 >= hits[1][0] + RATE_LEAD)
+                and all(first[3][k] is not None for k in SETTLED_ALONE)):
+            return "rated", [(first[2].variant.number, first[1], first[2].variant.id)], []
         if ahead:
             pool = [first]
         else:
