@@ -483,3 +483,8 @@ def test_a_variant_far_ahead_and_open_only_on_an_undescribed_onset_is_rated(tmp_
     assert got.status == "rated" and got.variant.number == 1
     # nothing tells the two apart: it asks
     assert r.route("56F with a sore shoulder, next imaging study please").status == "needs-information"
+
+
+def test_a_relatives_migraine_does_not_make_the_patients_headache_primary():
+    assert "headache_kind" not in dict(read("12F, new headaches, mum has migraine", note=True).described)
+    assert dict(read("12F, recurrent migraine, no red flags", note=True).described)["headache_kind"] == {"primary"}

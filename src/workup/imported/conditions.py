@@ -258,6 +258,7 @@ def read(text: str, *, note: bool) -> Reading:
     said = affirmed(t) if note else t
     # a variant's negated sentences ("No neurologic deficit.") describe what it is not
     described_from = affirmed(t, relatives=False) if note else affirmed(t, variant=True)
+    raw_from = lex.relative_span.sub(" ", t) if note else t  # negations kept, a relative's illness not
     terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
@@ -308,7 +309,7 @@ def read(text: str, *, note: bool) -> Reading:
         risks=frozenset(k for k, rx in lex.risk if rx.search(t)),
         described=tuple((g, said_values) for g, values in lex.exclusive
                         for said_values in [frozenset(k for k, rx in values
-                                                      if rx.search(t if (g, k) in lex.raw_values else described_from))]
+                                                      if rx.search(raw_from if (g, k) in lex.raw_values else described_from))]
                         if said_values),
     )
 
