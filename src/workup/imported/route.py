@@ -6,10 +6,20 @@ lexicon's clinical terms added). For a note:
 
 1. variants whose population excludes the patient (child/adult, sex, pregnancy, age bounds)
    are gated out — a hard gate, never outweighed by words;
-2. topics are ranked by their best remaining variant's lexical score; a topic close behind
-   the first makes the answer ``needs-information`` between them;
-3. within the topic, variants whose phase or risk level is false are out; one variant clearly
-   ahead of the rest with none of its conditions unknown is rated; otherwise the answer is
+2. topics are ranked by their best remaining variant's lexical score times the share of
+   their title the note says and their frame (phase, children, pregnancy, a suspected
+   problem for a known one). Close topics are then told apart by their titles: words only
+   one of two sibling titles has ("upper"/"lower"), the children's version for a child, the
+   unframed twin of a "Management of …" title. A topic close behind the first makes the
+   answer ``needs-information`` between them, unless the note says the whole of the
+   first's title and of no close rival's; a rival whose whole title the note says of the
+   present (not its history) and the first never does keeps the note from being rated;
+3. within the topic, variants whose phase, risk level or exclusive descriptions are false
+   are out (a phase that rules out every variant is taken as unknown instead). The rest
+   are ordered by telling words, with each typed description, stance (suspected/known)
+   and risk level the note shares counting as two. One variant ahead with none of its
+   conditions unknown is rated; so is one far ahead (``RATE_LEAD``) that is open only on
+   what the note did not describe (never population or risk). Otherwise the answer is
    ``needs-information`` with the candidates and the questions that separate them.
 
 Topics the curated packs cover are never routed to (``exclude``).
