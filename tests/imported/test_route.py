@@ -488,3 +488,13 @@ def test_a_variant_far_ahead_and_open_only_on_an_undescribed_onset_is_rated(tmp_
 def test_a_relatives_migraine_does_not_make_the_patients_headache_primary():
     assert "headache_kind" not in dict(read("12F, new headaches, mum has migraine", note=True).described)
     assert dict(read("12F, recurrent migraine, no red flags", note=True).described)["headache_kind"] == {"primary"}
+
+
+@pytest.mark.parametrize("text, note, value", [
+    ("41M, cough for 3 months, never smoked. Mother had lung cancer.", True, "none"),
+    ("Chronic cough. No known risk factors for lung cancer.", False, "none"),
+    ("60M ex-smoker, 40 pack-years, chronic cough", True, "present"),
+    ("Chronic cough. Increased risk for lung cancer.", False, "present"),
+])
+def test_risk_factors_are_read_as_none_or_present(text, note, value):
+    assert dict(read(text, note=note).described)["risk_factors"] == frozenset({value})
