@@ -107,9 +107,15 @@ def consult_payload(payload: Any, kb, as_of: date, order: str | None = None, *, 
     if order is None and bundle_orders:
         order = bundle_orders[0]  # the Bundle's first ServiceRequest, by name
     rec = rate_ordered(facts, kb, as_of, order)
-    if imported is not None and reading is not None and rec.status is Status.NO_CRITERIA_APPLY:
+    if imported is not None and reading is not None and (rec.status is Status.NO_CRITERIA_APPLY or _unplaced(rec)):
         rec = _imported(rec, imported, kb, payload["text"], as_of, order)
     return Consultation(rec, reading, order)
+
+
+def _unplaced(rec: Recommendation) -> bool:
+    """Whether the curated packs ask only because the note names no part of the spine (so they do not cover it)."""
+    return rec.status is Status.NEEDS_INFORMATION and rec.facts.value("region") is None and any(
+        m.fact == "region" for m in rec.missing_facts)
 
 
 def _imported(rec: Recommendation, pack, kb, text: str, as_of: date, order: str | None) -> Recommendation:

@@ -20,7 +20,7 @@ from workup.errors import KnowledgeError
 from workup.intake.schema import Regex
 from workup.problems import Problems
 
-__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
+__all__ = ["Lexicon", "lexicon", "Reading", "read", "affirmed", "present", "tokens", "population_gate", "phase_fits", "risk_fits", "described_fits",
            "unframed", "clinical_terms"]
 
 Tri = Literal[True, False, None]
@@ -38,6 +38,7 @@ class _Synonym(_Strict):
 class _Exclusive(_Strict):
     id: str
     values: dict[str, Regex]
+    raw: list[str] = []  # values whose words say a negation themselves ("no prior surgery"): read before negations are dropped
 
 
 class ConceptsFile(_Strict):
@@ -45,9 +46,11 @@ class ConceptsFile(_Strict):
 
     schema_version: Literal[1]
     synonyms: list[_Synonym]
-    population: dict[Literal["child", "adult", "female", "male", "pregnant"], Regex]
+    population: dict[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"], Regex]
+    childbearing_years: tuple[float, float] = (10.0, 55.0)
     negated_span: Regex
     relative_span: Regex
+    history_span: Regex = r"(?!x)x"
     variant_negated_span: Regex
     negation: Regex
     note_age: Regex
@@ -58,9 +61,11 @@ class ConceptsFile(_Strict):
     age_range: Regex
     phases: dict[str, Regex]
     qualifiers: dict[str, Regex]
+    negated_qualifiers: dict[str, Regex] = {}
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
+    untelling: list[str] = []
     spellings: dict[str, str] = {}
 
 
@@ -85,6 +90,11 @@ class Lexicon:
     risk: tuple[tuple[str, re.Pattern[str]], ...]
     exclusive: tuple[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]], ...]
     stopwords: frozenset[str]
+    childbearing_years: tuple[float, float] = (10.0, 55.0)
+    untelling: frozenset[str] = frozenset()
+    negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    raw_values: frozenset[tuple[str, str]] = frozenset()
+    history_span: re.Pattern[str] = re.compile(r"(?!x)x")
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
 
@@ -124,9 +134,13 @@ def lexicon() -> Lexicon:
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
-        phases=comp(f.phases), qualifiers=comp(f.qualifiers), risk=comp(f.risk),
+        phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
+        raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
+        history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
+        childbearing_years=f.childbearing_years,
+        untelling=frozenset(_stem(w.lower()) for w in f.untelling),
         spellings=re.compile("|".join(re.escape(k) for k in sorted(f.spellings, key=len, reverse=True)), i)
         if f.spellings else None,
         spelled={k.lower(): v for k, v in f.spellings.items()},
@@ -149,6 +163,7 @@ class Reading:
     qualifiers: frozenset[str]
     risk: str | None
     described: tuple[tuple[str, frozenset[str]], ...] = ()  # exclusive group → the values said
+    risks: frozenset[str] = frozenset()  # every risk level said ("low or intermediate probability": both)
 
 
 def _stem(w: str) -> str:
@@ -163,7 +178,8 @@ def tokens(text: str, terms: tuple[str, ...] = ()) -> list[str]:
     """Index tokens of a text and its added clinical terms: lower-case words, stop words out, light stemming."""
     lex = lexicon()
     words = re.findall(r"[a-z0-9]+", lex.respell((text + " " + " ".join(terms)).lower()))
-    return [_stem(w) for w in words if w not in lex.stopwords and len(w) > 1]
+    # a plural of a stop word ("patients") is one too
+    return [t for w in words if w not in lex.stopwords and len(w) > 1 for t in (_stem(w),) if t not in lex.stopwords]
 
 
 def _said(rx: re.Pattern[str], text: str) -> Tri:
@@ -205,6 +221,11 @@ def affirmed(text: str, *, variant: bool = False, relatives: bool = True) -> str
     return said if relatives else lex.relative_span.sub(" ", said)
 
 
+def present(text: str) -> str:
+    """A note without what it says of the past ("prior DVT 2019"): what is wrong now."""
+    return lexicon().history_span.sub(" ", affirmed(text))
+
+
 def unframed(text: str) -> str:
     """A text without the words that frame it (phase, qualifier, age group, onset and other exclusive descriptions).
 
@@ -213,11 +234,15 @@ def unframed(text: str) -> str:
     on its own (:func:`phase_fits`, :func:`described_fits`).
     """
     lex = lexicon()
-    t = lex.respell(" ".join(text.split()))
+    # an aside in brackets and what a title includes or excludes are not its problem
+    t = _ASIDE.sub(" ", lex.respell(" ".join(text.split())))
     for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"]] + [
             rx for _g, values in lex.exclusive for _k, rx in values]:
         t = rx.sub(" ", t)
     return t
+
+
+_ASIDE = re.compile(r"\([^)]*\)|,?\s*\b(including|excluding)\b[^,;(]*", re.IGNORECASE)
 
 
 def clinical_terms(text: str) -> tuple[str, ...]:
@@ -233,6 +258,7 @@ def read(text: str, *, note: bool) -> Reading:
     said = affirmed(t) if note else t
     # a variant's negated sentences ("No neurologic deficit.") describe what it is not
     described_from = affirmed(t, relatives=False) if note else affirmed(t, variant=True)
+    raw_from = lex.relative_span.sub(" ", t) if note else t  # negations kept, a relative's illness not
     terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
     lo = hi = None
@@ -251,6 +277,10 @@ def read(text: str, *, note: bool) -> Reading:
             pop["male"], pop["female"] = sx.group(1).lower() == "m", sx.group(1).lower() == "f"
         if pop["male"] is True and pop["female"] is not True:
             pop["female"] = False
+        # a patient outside the childbearing years (or a man) is not pregnant unless the note says so
+        young, old = lex.childbearing_years
+        if pop["pregnant"] is None and (pop["male"] is True or lo is not None and not young <= lo <= old):
+            pop["pregnant"] = False
         if pop["female"] is True and pop["male"] is not True:
             pop["male"] = False
     else:
@@ -265,15 +295,21 @@ def read(text: str, *, note: bool) -> Reading:
             x = lex.age_max.search(t)
             if x is not None:
                 hi = _first_age(x)
+    if pop.pop("nonpregnant", None) is True and pop["pregnant"] is not True:
+        pop["pregnant"] = False  # "postmenopausal", "not pregnant" in so many words
     return Reading(
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
         age_min=lo, age_max=hi,
         phases=_phases(t, note),
-        qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(t)),
+        # "no known CAD" does not say known; "no previous history of it" says the problem is new (suspected)
+        qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(described_from))
+        | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
+        risks=frozenset(k for k, rx in lex.risk if rx.search(t)),
         described=tuple((g, said_values) for g, values in lex.exclusive
-                        for said_values in [frozenset(k for k, rx in values if rx.search(described_from))]
+                        for said_values in [frozenset(k for k, rx in values
+                                                      if rx.search(raw_from if (g, k) in lex.raw_values else described_from))]
                         if said_values),
     )
 
@@ -328,11 +364,19 @@ def phase_fits(variant: Reading, note: Reading) -> Tri:
         return True
     if note.phases & vp:
         return True
+    # an asymptomatic patient with a finding to explain is at the start of its workup, not being screened
+    if vp == {"initial"} and note.phases - {"treatment"} == {"screening"}:
+        return True
     if not note.phases - {"treatment"}:
         if "initial" in vp or "screening" in vp:
             return True
         return False if vp <= _LATER else None
     if vp == {"initial"} and note.phases & _LATER:
+        return False
+    # planning an intervention comes before it, following one up after: a note at one is not at the other
+    if vp == {"planning"} and note.phases & {"follow-up", "surveillance"} and "planning" not in note.phases:
+        return False
+    if vp <= {"follow-up", "surveillance"} and "planning" in note.phases and not note.phases & vp:
         return False
     if vp <= _LATER and "initial" in note.phases:
         return False
@@ -345,7 +389,7 @@ def risk_fits(variant: Reading, note: Reading) -> Tri:
         return True
     if note.risk is None:
         return None
-    return note.risk == variant.risk
+    return note.risk in (variant.risks or {variant.risk})
 
 
 def described_fits(variant: Reading, note: Reading, deciding: frozenset[str]) -> Tri:
