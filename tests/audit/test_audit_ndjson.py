@@ -79,7 +79,8 @@ def test_one_mixed_file_and_its_gzip_give_the_directory_forms_bytes(tmp_path):
             assert (tmp_path / f"out-{src}" / name).read_bytes() == (tmp_path / "out-dir" / name).read_bytes(), (src, name)
 
 
-def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the ServiceRequests are validated in the pool's workers
+def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path, workers):
     d = tmp_path / "export"
     d.mkdir()
     _write(d / "Patient.ndjson", [
@@ -100,7 +101,7 @@ def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path):
         _order("o9", "p1", at="1969-01-01T09:00:00Z"),  # line 9: before the patient was born
         _order("o10", "p1", subject={"reference": "Group/g1"}),  # line 10
     ])
-    s = audit_orders(d, tmp_path / "out", workers=1, report=False, **KW)
+    s = audit_orders(d, tmp_path / "out", workers=workers, report=False, **KW)
     refused = [(r["row"], r["order_id"], r["code"], r["message"].split(": ", 2)[1]) for r in _csv(tmp_path / "out" / "refused.csv")]
     assert refused == [
         ("1", "p2", "IN242", "Patient.ndjson line 2"),
