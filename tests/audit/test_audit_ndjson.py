@@ -53,16 +53,16 @@ def test_ndjson_form_of_the_demo_log_gives_the_csv_forms_orders(audited, tmp_pat
     want, got = _csv(csv_out / "orders.csv"), _csv(tmp_path / "out" / "orders.csv")
     assert len(got) == len(want) > 300
     for w, g in zip(want, got):
-        # the two columns the Bulk form writes differently: FHIR times carry a zone, and each
-        # order has its own Patient (the demo's patient ids do not keep one age and sex)
+        # FHIR times carry a zone; a demo patient is one Patient across their orders
         assert g.pop("ordered_at") == w.pop("ordered_at") + "Z"
-        assert g.pop("patient_id").rsplit(".", 1)[0] == w.pop("patient_id")
         assert g == w
     # the same orders refused, at the same rows; a bad date is an invalid FHIR dateTime there
     want_ref, got_ref = _csv(csv_out / "refused.csv"), _csv(tmp_path / "out" / "refused.csv")
     assert [(r["row"], r["order_id"]) for r in got_ref] == [(r["row"], r["order_id"]) for r in want_ref]
     assert {(w["code"], g["code"]) for w, g in zip(want_ref, got_ref) if w["code"] != g["code"]} <= {("IN271", "IN242")}
     assert all(r["message"].startswith(f"{r['code']}: ServiceRequest.ndjson line {r['row']}: ") for r in got_ref)
+    patients = [orjson.loads(line) for line in (bulk / "Patient.ndjson").read_bytes().splitlines()]
+    assert len({p["id"] for p in patients}) == len(patients) < 400  # one Patient a patient, not one an order
     same = {k: v for k, v in s.items() if k not in ("refused", "refused_by_code", "memo_hits", "memo_misses")}
     assert same == {k: csv_summary[k] for k in same}
 
@@ -79,7 +79,8 @@ def test_one_mixed_file_and_its_gzip_give_the_directory_forms_bytes(tmp_path):
             assert (tmp_path / f"out-{src}" / name).read_bytes() == (tmp_path / "out-dir" / name).read_bytes(), (src, name)
 
 
-def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the ServiceRequests are validated in the pool's workers
+def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path, workers):
     d = tmp_path / "export"
     d.mkdir()
     _write(d / "Patient.ndjson", [
@@ -100,7 +101,7 @@ def test_bad_lines_are_refused_with_file_line_and_code_never_dropped(tmp_path):
         _order("o9", "p1", at="1969-01-01T09:00:00Z"),  # line 9: before the patient was born
         _order("o10", "p1", subject={"reference": "Group/g1"}),  # line 10
     ])
-    s = audit_orders(d, tmp_path / "out", workers=1, report=False, **KW)
+    s = audit_orders(d, tmp_path / "out", workers=workers, report=False, **KW)
     refused = [(r["row"], r["order_id"], r["code"], r["message"].split(": ", 2)[1]) for r in _csv(tmp_path / "out" / "refused.csv")]
     assert refused == [
         ("1", "p2", "IN242", "Patient.ndjson line 2"),

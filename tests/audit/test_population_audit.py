@@ -31,6 +31,29 @@ def test_demo_log_has_outside_orders_malformed_rows_and_prone_providers():
     assert len({r["indication"] for r in rows}) < len(rows) / 2
 
 
+def _born_within(row):
+    """The birth dates (ordinals, both ends in) that give the row its age on its order date."""
+    on, age = date.fromisoformat(row["ordered_at"][:10]), int(row["patient_age"])
+    return on.replace(year=on.year - age - 1).toordinal() + 1, on.replace(year=on.year - age).toordinal()
+
+
+def test_demo_patient_keeps_one_sex_and_a_birth_date_across_their_orders():
+    rows = [r for r in order_log(3000, 4) if r["patient_age"].isdigit() and r["ordered_at"][:4] == "2025"]
+    by_patient: dict[str, list[dict]] = {}
+    for r in rows:
+        by_patient.setdefault(r["patient_id"], []).append(r)
+    repeat = [orders for orders in by_patient.values() if len(orders) > 1]
+    assert len(repeat) > 200  # patients come back
+    assert sum(len({r["patient_age"] for r in orders}) > 1 for orders in repeat) > 10  # a year older, some of them
+    for orders in repeat:
+        assert len({r["patient_sex"] for r in orders}) == 1, orders[0]["patient_id"]
+        spans = [_born_within(r) for r in orders]
+        assert max(lo for lo, _ in spans) <= min(hi for _, hi in spans), orders[0]["patient_id"]  # one birth date fits
+    ages = {sc.id: sc.ages for sc in spec().scenarios + spec().outside}
+    assert 18 <= min(int(r["patient_age"]) for r in rows) and max(int(r["patient_age"]) for r in rows) <= max(
+        hi for _, hi in ages.values())
+
+
 def test_rows_in_equal_rows_out_plus_refused_and_each_refusal_has_its_row(audited, demo_log):
     out, s = audited
     assert s["rows_in"] == 400 == s["rows_out"] + s["rows_refused"]

@@ -160,63 +160,101 @@ class BulkInput:
     def patient(self, pid: str) -> tuple[date | None, str] | None:
         """The birth date (None when not a full date) and sex ("" when unknown) of Patient ``pid``, if read."""
         packed = self.patients.get(pid)
-        if packed is None:
-            return None
-        return (date.fromordinal(packed // 4) if packed >= 4 else None), _SEXES[packed % 4]
+        return _unpacked(packed) if packed is not None else None
 
     def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[list[dict[str, str]]]:
-        """The second pass: every row (order or refusal) as lists of row dicts, in file and line order."""
-        pending: list[dict[str, str]] = []
+        """The second pass: every row (order or refusal) as lists of row dicts, in file and line order.
+
+        In this process; the engines take :meth:`lines` instead and make the rows in their workers.
+        """
+        for chunk in self.lines(rows):
+            yield order_rows(chunk)
+
+    def lines(self, rows: int = CHUNK_ROWS) -> Iterator[list[tuple]]:
+        """The second pass, left for :func:`order_rows` to finish: one item per row, in file and line order.
+
+        This process only parses each line (orjson) and looks its subject up in the patient
+        map; the costly part, validating the ServiceRequest, is :func:`order_rows`'s, run on
+        each chunk by the engine's workers (the local engine's process pool). An item is a
+        finished row (a refusal) or a ServiceRequest's line with its file name, line number and
+        the subject's packed birth date and sex (None: no Patient read).
+        """
+        pending: list[tuple] = []
         for k, path in enumerate(self.files):
             for n, line in _lines(path):
-                row = self._row(k, n, line, path.name)
-                if row is None:
+                item = self._item(k, n, line, path.name)
+                if item is None:
                     continue
-                pending.append(row)
+                pending.append(item)
                 if len(pending) >= rows:
                     yield pending
                     pending = []
         if pending:
             yield pending
 
-    def _row(self, k: int, n: int, line: bytes, name: str) -> dict[str, str] | None:
-        from workup.intake.fhir import validated_resource
-
+    def _item(self, k: int, n: int, line: bytes, name: str) -> tuple | None:
         data, code, kind = _parsed(line)
-        oid = data.get("id") if data is not None and isinstance(data.get("id"), str) else ""
-        source = f"{name} line {n}"
-
-        def refused(code: str, message: str) -> dict[str, str]:
-            return {f: "" for f in FIELDS} | {"order_id": oid, "source": source, "refused_code": code,
-                                              "refused_message": f"{code}: {source}: {message}"}
-
         if data is None:
-            return refused(code or "IN276", kind)
+            return (_refused("", f"{name} line {n}", code or "IN276", kind),)
         if kind == "Patient":
             bad = self._bad.get((k, n))
-            return refused(*bad) if bad is not None else None
+            return (_refused(_id(data), f"{name} line {n}", *bad),) if bad is not None else None
         if kind != "ServiceRequest":
-            return refused("IN276", f"a {kind} resource; the audit reads Patient and ServiceRequest resources")
-        try:
-            sr = _validated(validated_resource, data)
-        except WorkupError as e:
-            return refused(e.code, _invalid(e))
-        if sr.status == "entered-in-error":
-            return refused("IN279", "the ServiceRequest is entered-in-error: not an order")
-        subject = getattr(sr.subject, "reference", None)
-        pid = _ref_id(subject, "Patient")
-        patient = self.patient(pid) if pid is not None else None
-        if pid is None or patient is None:
-            return refused("IN277", f"its subject {subject!r} is not a Patient read from the input")
-        born, sex = patient
-        at = data.get("authoredOn") if isinstance(data.get("authoredOn"), str) else ""
-        on = _day(at) if at else None
-        age = ""
-        if born is not None and on is not None:
-            if born > on:
-                return refused("IN272", f"the patient's birthDate {born.isoformat()} is after the order's authoredOn {at}")
-            age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
-        return _order(sr, data, oid, pid, at, age, sex) | {"source": source}
+            return (_refused(_id(data), f"{name} line {n}", "IN276",
+                             f"a {kind} resource; the audit reads Patient and ServiceRequest resources"),)
+        subject = data.get("subject")
+        pid = _ref_id(subject.get("reference") if isinstance(subject, dict) else None, "Patient")
+        return name, n, line, self.patients.get(pid) if pid is not None else None
+
+
+def _id(data: dict) -> str:
+    return data["id"] if isinstance(data.get("id"), str) else ""
+
+
+def _refused(oid: str, source: str, code: str, message: str) -> dict[str, str]:
+    return {f: "" for f in FIELDS} | {"order_id": oid, "source": source, "refused_code": code,
+                                      "refused_message": f"{code}: {source}: {message}"}
+
+
+def _unpacked(packed: int) -> tuple[date | None, str]:
+    return (date.fromordinal(packed // 4) if packed >= 4 else None), _SEXES[packed % 4]
+
+
+def order_rows(items: list[tuple]) -> list[dict[str, str]]:
+    """One chunk of :meth:`BulkInput.lines` as order-log rows: each ServiceRequest validated and read.
+
+    A module-level function of the items alone (no patient map), so a worker process can
+    run it; the rows are the same whichever process makes them.
+    """
+    return [item[0] if len(item) == 1 else _row(*item) for item in items]
+
+
+def _row(name: str, n: int, line: bytes, patient: int | None) -> dict[str, str]:
+    """A ServiceRequest's line (its subject's packed birth date and sex, if read) as a row or its refusal."""
+    from workup.intake.fhir import validated_resource
+
+    data, _, _ = _parsed(line)
+    assert data is not None  # parsed once already, by BulkInput.lines
+    oid, source = _id(data), f"{name} line {n}"
+    try:
+        sr = _validated(validated_resource, data)
+    except WorkupError as e:
+        return _refused(oid, source, e.code, _invalid(e))
+    if sr.status == "entered-in-error":
+        return _refused(oid, source, "IN279", "the ServiceRequest is entered-in-error: not an order")
+    subject = getattr(sr.subject, "reference", None)
+    pid = _ref_id(subject, "Patient")
+    if pid is None or patient is None:
+        return _refused(oid, source, "IN277", f"its subject {subject!r} is not a Patient read from the input")
+    born, sex = _unpacked(patient)
+    at = data.get("authoredOn") if isinstance(data.get("authoredOn"), str) else ""
+    on = _day(at) if at else None
+    age = ""
+    if born is not None and on is not None:
+        if born > on:
+            return _refused(oid, source, "IN272", f"the patient's birthDate {born.isoformat()} is after the order's authoredOn {at}")
+        age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
+    return _order(sr, data, oid, pid, at, age, sex) | {"source": source}
 
 
 def _day(value: str) -> date | None:

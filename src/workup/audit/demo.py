@@ -3,14 +3,17 @@
 The fragments, procedures, departments and provider habits are data
 (``audit/data/order_log.yaml``, validated by pydantic); this module only combines them with a
 seeded :class:`random.Random`, so the same ``n`` and ``seed`` give the same rows. No row is
-a real patient. A share of rows is outside the spine, a few are deliberately malformed, and a
+a real patient. A pseudonymous patient is one person across their orders: born on one day,
+of one sex, so their age on each order's date follows from the birth date (each order goes
+to a patient whose age then fits the scenario). A share of rows is outside the spine, a few are deliberately malformed, and a
 few providers are prone to low-value imaging (so the audit's funnel plot has outliers to find).
 """
 
 from __future__ import annotations
 
+import bisect
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -157,6 +160,53 @@ def _malformed(row: dict[str, str], kind: str) -> dict[str, str]:
     return row
 
 
+def _years_before(on: date, years: int) -> date:
+    """``on`` moved back ``years`` years (29 February to the 28th)."""
+    return on.replace(year=on.year - years, day=28) if (on.month, on.day) == (2, 29) else on.replace(year=on.year - years)
+
+
+def _age(born: date, on: date) -> int:
+    """Whole years from ``born`` to ``on``."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _born_between(on: date, ages: tuple[int, int]) -> tuple[int, int]:
+    """The birth dates (ordinals, both ends in) of a patient aged ``ages[0]`` to ``ages[1]`` on ``on``."""
+    return _years_before(on, ages[1] + 1).toordinal() + 1, _years_before(on, ages[0]).toordinal()
+
+
+class _Patients:
+    """The log's pseudonymous patients: each a birth date and a sex, drawn once, kept sorted by birth.
+
+    :meth:`pick` takes a patient whose age on a date fits an age range, at random; when none
+    fits (a small log), it makes one more patient who does.
+    """
+
+    def __init__(self, rng: random.Random, count: int, sexes: list[str], born: tuple[int, int]) -> None:
+        self._rng, self._sexes = rng, sexes
+        self.born: list[int] = []  # birth ordinals, ascending
+        self.ids: list[int] = []  # patient number of each, parallel to born
+        self.sex: list[str] = []  # by patient number - 1
+        for _ in range(count):
+            self._add(rng.randint(*born))
+
+    def _add(self, born: int) -> int:
+        number = len(self.sex) + 1
+        self.sex.append(self._rng.choice(self._sexes))
+        at = bisect.bisect_right(self.born, born)
+        self.born.insert(at, born)
+        self.ids.insert(at, number)
+        return at
+
+    def pick(self, on: date, ages: tuple[int, int]) -> tuple[int, date, str]:
+        """A patient aged within ``ages`` on ``on``: their number, birth date and sex."""
+        lo, hi = _born_between(on, ages)
+        a, b = bisect.bisect_left(self.born, lo), bisect.bisect_right(self.born, hi)
+        at = self._rng.randrange(a, b) if b > a else self._add(self._rng.randint(lo, hi))
+        number = self.ids[at]
+        return number, date.fromordinal(self.born[at]), self.sex[number - 1]
+
+
 def order_log(n: int, seed: int) -> list[dict[str, str]]:
     """``n`` synthetic orders as rows of text fields (:data:`COLUMNS`), the same for the same seed.
 
@@ -172,8 +222,13 @@ def order_log(n: int, seed: int) -> list[dict[str, str]]:
     for sc in s.scenarios:
         for d in sc.departments:
             by_dep.setdefault(d, []).append(sc)
-    patients = max(1, n * 2 // 3)
     step = timedelta(days=365) / n
+    everyone = s.scenarios + s.outside
+    youngest, oldest = min(sc.ages[0] for sc in everyone), max(sc.ages[1] for sc in everyone)
+    end = (START + step * n + timedelta(hours=1)).date()
+    # born so that every age a scenario asks for occurs over the log's year
+    patients = _Patients(rng, max(1, n * 2 // 3), sorted(s.sex_words),
+                         (_born_between(START.date(), (youngest, oldest))[0], _born_between(end, (youngest, oldest))[1]))
     n_bad = max(len(s.malformed) if n >= 200 else 0, round(n * s.malformed_per_thousand / 1000))
     bad_at = dict(zip(sorted(rng.sample(range(n), min(n, n_bad))), (s.malformed * n_bad)[:n_bad]))
     rows: list[dict[str, str]] = []
@@ -191,14 +246,14 @@ def order_log(n: int, seed: int) -> list[dict[str, str]]:
             low = rng.random() < (s.providers.prone_low_value if prone else s.providers.usual_low_value)
             choices = sc.low_value if (low or not sc.appropriate) else sc.appropriate
             proc_key = rng.choice(choices or sc.appropriate)
-        sex = rng.choice(sorted(s.sex_words))
-        age = rng.randint(*sc.ages)
         proc = s.procedures[proc_key]
         at = START + step * i + timedelta(minutes=rng.randint(0, 59))
+        number, born, sex = patients.pick(at.date(), sc.ages)
+        age = _age(born, at.date())
         row = {
             "order_id": f"ord-{seed}-{i + 1:07d}",
             "ordered_at": at.replace(microsecond=0).isoformat(),
-            "patient_id": f"pt-{rng.randrange(patients) + 1:07d}",
+            "patient_id": f"pt-{number:07d}",
             "patient_age": str(age),
             "patient_sex": sex,
             "provider_id": pid,
@@ -249,37 +304,72 @@ def write_order_log(rows: list[dict[str, str]], out: Path, format: str | None = 
         raise IntakeError(f"cannot write {out}: {e.strerror}", code="IN261") from None
 
 
-def bulk_resources(rows: list[dict[str, str]]) -> tuple[list[dict], list[dict]]:
-    """The rows as FHIR R4 Patient and ServiceRequest resources (one Patient per order).
+def _births(rows: list[dict[str, str]]) -> dict[str, tuple[int, str]]:
+    """Each patient id whose rows agree on one sex and one birth date: its latest such birth date (ordinal) and sex.
 
-    The demo's patient ids do not carry one age and sex across orders, so each order has its
-    own Patient, ``<patient_id>.<order number>``, born so that its age on the order date is the
-    row's age (gender: the row's sex). The order is ``ServiceRequest/<order_id>``: ``code`` the
-    procedure, ``reasonCode`` the ICD-10-CM codes, ``note`` the indication, ``authoredOn`` the
-    order time in UTC, ``requester`` ``Practitioner/<provider_id>``, the department as the
-    :data:`workup.audit.bulk.DEPARTMENT_URL` extension. The malformed rows stay malformed: a bad
-    date is an invalid ``authoredOn``, an age that is not a number a birth date after the order.
+    A row with no number for an age or no date says nothing; a patient whose rows cannot
+    all hold (ages no one birth date gives, two sexes) is left out.
+    """
+    spans: dict[str, tuple[int, int, str]] = {}
+    broken: set[str] = set()
+    for r in rows:
+        pid = r["patient_id"]
+        try:
+            on = datetime.fromisoformat(r["ordered_at"]).date()
+        except ValueError:
+            continue
+        if not r["patient_age"].isdigit():
+            continue
+        age = int(r["patient_age"])
+        lo, hi = _born_between(on, (age, age))
+        if pid in spans:
+            lo0, hi0, sex0 = spans[pid]
+            lo, hi = max(lo, lo0), min(hi, hi0)
+            if lo > hi or sex0 != r["patient_sex"]:
+                broken.add(pid)
+        spans[pid] = (lo, hi, r["patient_sex"])
+    return {pid: (hi, sex) for pid, (lo, hi, sex) in spans.items() if pid not in broken}
+
+
+def bulk_resources(rows: list[dict[str, str]]) -> tuple[list[dict], list[dict]]:
+    """The rows as FHIR R4 Patient and ServiceRequest resources.
+
+    One Patient per patient id, ``<patient_id>``, when its rows agree on a sex and on a birth
+    date that gives each row's age on its order date (the demo's patients do): born on the
+    latest such date, gender the rows' sex. A row that does not agree (an age that is not a
+    number, or a log whose ages or sexes contradict themselves) has its own Patient,
+    ``<patient_id>.<order number>``, born so that its age on the order date is the row's age.
+    The order is ``ServiceRequest/<order_id>``: ``code`` the procedure, ``reasonCode`` the
+    ICD-10-CM codes, ``note`` the indication, ``authoredOn`` the order time in UTC,
+    ``requester`` ``Practitioner/<provider_id>``, the department as the
+    :data:`workup.audit.bulk.DEPARTMENT_URL` extension. Patients come in the order of their
+    first order. The malformed rows stay malformed: a bad date is an invalid ``authoredOn``, an
+    age that is not a number a birth date after the order.
     """
     from workup.audit.bulk import DEPARTMENT_URL
 
+    births = _births(rows)
     patients, orders = [], []
+    written: set[str] = set()
     for i, r in enumerate(rows):
-        pid = f"{r['patient_id']}.{i + 1}"
         try:
             on = datetime.fromisoformat(r["ordered_at"]).date()
             at = r["ordered_at"] + "Z"
         except ValueError:
             on, at = START.date(), r["ordered_at"]
-        if r["patient_age"].isdigit():
-            # the last birthday on or before `on` (28 February for a 29th), then up to 364 days earlier:
-            # the same age on the order date
-            year = on.year - int(r["patient_age"])
-            birthday = on.replace(year=year, day=28) if (on.month, on.day) == (2, 29) else on.replace(year=year)
-            born = birthday - timedelta(days=(i * 7919) % 365)
+        shared = births.get(r["patient_id"]) if r["patient_age"].isdigit() or r["patient_age"] == "" else None
+        if shared is not None:
+            pid, born, sex = r["patient_id"], date.fromordinal(shared[0]), shared[1]
+        elif r["patient_age"].isdigit():
+            # the last birthday on or before `on`, then up to 364 days earlier: the same age on the order date
+            pid, sex = f"{r['patient_id']}.{i + 1}", r["patient_sex"]
+            born = _years_before(on, int(r["patient_age"])) - timedelta(days=(i * 7919) % 365)
         else:
-            born = on + timedelta(days=365)  # an age that is no number: a patient born after the order
-        patient = {"resourceType": "Patient", "id": pid, "gender": r["patient_sex"], "birthDate": born.isoformat()}
-        patients.append(patient)
+            # an age that is no number: a patient born after the order
+            pid, born, sex = f"{r['patient_id']}.{i + 1}", on + timedelta(days=365), r["patient_sex"]
+        if pid not in written:
+            written.add(pid)
+            patients.append({"resourceType": "Patient", "id": pid, "gender": sex, "birthDate": born.isoformat()})
         sr: dict = {"resourceType": "ServiceRequest"}
         if r["order_id"]:
             sr["id"] = r["order_id"]

@@ -1,7 +1,9 @@
 """The local engine: the order log streamed in chunks over a process pool (one auditor per worker).
 
 Chunks go out and come back in input order, at most two per worker in flight,
-so memory stays bounded whatever the input's size; each worker keeps its own memo.
+so memory stays bounded whatever the input's size; each worker keeps its own memo. A
+reader whose rows are costly to make (FHIR NDJSON: each ServiceRequest validated) hands
+over unfinished chunks and a ``prepare`` function that the workers run on them.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ def _init(pack: str | None, as_of: date | None, use_imported: bool) -> None:
     _AUDITOR = OrderAuditor(load(Path(pack) if pack else None), imported, as_of)
 
 
-def _work(item: tuple[int, list[dict[str, str]]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, int]:
+def _work(item: tuple[int, list], prepare: Callable[[list], list[dict[str, str]]] | None = None
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, int]:
     start, rows = item
     a = _AUDITOR
     assert a is not None  # set by _init in every worker
+    if prepare is not None:
+        rows = prepare(rows)
     h0, m0 = a.hits, a.misses
     orders, refused = [], []
     for i, row in enumerate(rows):
@@ -41,7 +46,7 @@ def _work(item: tuple[int, list[dict[str, str]]]) -> tuple[list[dict[str, Any]],
     return orders, refused, a.hits - h0, a.misses - m0
 
 
-def numbered(chunks: Iterable[list[dict[str, str]]]) -> Iterator[tuple[int, list[dict[str, str]]]]:
+def numbered(chunks: Iterable[list]) -> Iterator[tuple[int, list]]:
     """Each chunk with the 1-based input row number of its first row."""
     n = 1
     for c in chunks:
@@ -49,10 +54,15 @@ def numbered(chunks: Iterable[list[dict[str, str]]]) -> Iterator[tuple[int, list
         n += len(c)
 
 
-def run_local(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list], None], *,
+def run_local(chunks: Iterable[list], sink: Callable[[list, list], None], *,
               workers: int | None = None, pack: Path | None = None, as_of: date | None = None,
-              use_imported: bool = True, advance: Callable[[int], None] | None = None) -> dict[str, int]:
+              use_imported: bool = True, advance: Callable[[int], None] | None = None,
+              prepare: Callable[[list], list[dict[str, str]]] | None = None) -> dict[str, int]:
     """Audit every chunk, handing each chunk's ``(orders, refusals)`` to ``sink`` in input order.
+
+    ``prepare``, a module-level function (workers get it pickled), turns each chunk into its
+    list of row dicts in the worker, one row per item, before the audit: the reader's costly
+    part then runs on every core rather than in this process.
 
     Returns the rows read and the memo's hits and misses over all workers.
     """
@@ -76,7 +86,7 @@ def run_local(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list
     if workers == 1:
         _init(*init)
         for item in numbered(chunks):
-            take(_work(item))
+            take(_work(item, prepare))
         return stats
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     # Not Pool.imap: its feeder thread would read the whole input ahead. A window of
@@ -84,7 +94,7 @@ def run_local(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list
     window: deque = deque()
     with ctx.Pool(workers, initializer=_init, initargs=init) as pool:
         for item in numbered(chunks):
-            window.append(pool.apply_async(_work, (item,)))
+            window.append(pool.apply_async(_work, (item, prepare)))
             if len(window) >= 2 * workers:
                 take(window.popleft().get())
         while window:

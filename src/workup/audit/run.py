@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
-from workup.audit.bulk import BulkInput, is_ndjson
+from workup.audit.bulk import BulkInput, is_ndjson, order_rows
 from workup.audit.io import is_parquet, read_chunks
 from workup.audit.orders import FIELDS, REQUIRED
 from workup.errors import IntakeError
@@ -67,9 +67,10 @@ def audit_orders(src: Path, out: Path, *, columns: Mapping[str, str] | None = No
         if columns != column_map(None):
             raise IntakeError("--column maps CSV and Parquet columns; FHIR NDJSON input has fixed fields", code="IN268")
         bulk = BulkInput(src)  # the first pass: the patients, and the number of rows
-        chunks, total = bulk.chunks(), bulk.rows
+        # the second: lines parsed here, each ServiceRequest validated by the engine's workers
+        chunks, total, prepare = bulk.lines(), bulk.rows, order_rows
     else:
-        chunks, total = read_chunks(src, columns, REQUIRED), None
+        chunks, total, prepare = read_chunks(src, columns, REQUIRED), None, None
     first = next(chunks, None)  # a missing file or column fails here, before any output is made
     out.mkdir(parents=True, exist_ok=True)
     sink = Collector(out)
@@ -89,13 +90,14 @@ def audit_orders(src: Path, out: Path, *, columns: Mapping[str, str] | None = No
         if engine == "spark":
             from workup.audit.spark import run_spark
 
-            stats = run_spark(all_chunks(), sink.add, out, master=spark_master, pack=pack, as_of=as_of,
+            rows = all_chunks() if prepare is None else map(prepare, all_chunks())  # the driver stages rows
+            stats = run_spark(rows, sink.add, out, master=spark_master, pack=pack, as_of=as_of,
                               use_imported=use_imported, advance=advance)
         else:
             from workup.audit.local import run_local
 
             stats = run_local(all_chunks(), sink.add, workers=workers, pack=pack, as_of=as_of,
-                              use_imported=use_imported, advance=advance)
+                              use_imported=use_imported, advance=advance, prepare=prepare)
     summary = sink.close(stats["rows_in"])
     if report:
         from workup.audit.report import write_report
