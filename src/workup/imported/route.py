@@ -284,23 +284,28 @@ class Router:
             tp = self.title_readings[t].phases - {"initial"}
             return bool(tp) and not tp & note.phases
 
+        def swapped(r: list) -> list:
+            # the second topic takes the first's place and score, the first the second's
+            (a, (sa, ia)), (b, (sb, ib)) = r[0], r[1]
+            return [(b, (sa, ib)), (a, (sb, ia))] + r[2:]
+
         def twins(a: str, b: str) -> bool:
             return bool(core[a]) and bool(core[b]) and (core[a] <= core[b] or core[b] <= core[a])
         # the same problem with and without a frame ("Imaging of X", "Radiologic Management of X"): the one
         # whose frame the note shares goes first
         if sc2 >= TOPIC_MARGIN * s1 and twins(t1, t2) and framed(t1) and not framed(t2):
-            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+            ranked = swapped(ranked)
             (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
         # the same problem written for children and for anyone: a child's note goes to the children's
         if (sc2 >= TOPIC_MARGIN * s1 and note.child is True and core[t1] == core[t2]
                 and for_child(t2) and not for_child(t1)):
-            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+            ranked = swapped(ranked)
             (t1, (_s1, i1)), (t2, (sc2, i2)) = ranked[0], ranked[1]
         # twin titles that differ by one word each ("... in Immunocompetent Patients" and "... in Immunocompromised
         # Patients"): the close second goes first when the note says its word and not the first's
         if (sc2 >= TOPIC_MARGIN * s1 and len(core[t1] - core[t2]) == 1 == len(core[t2] - core[t1])
                 and (core[t2] - core[t1]) & said and not (core[t1] - core[t2]) & said):
-            ranked = [(t2, (s1, i2)), (t1, (sc2, i1))] + ranked[2:]
+            ranked = swapped(ranked)
         first = ranked[0][0]
         out = []
         for t, (s, its) in ranked[1:]:
@@ -314,10 +319,9 @@ class Router:
         if not out:
             return ranked
         floor = TOPIC_MARGIN * s1 * 0.99  # below the margin: no longer a rival
-        moved = {t for t in out}
-        return [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked][:1] + sorted(
-            [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked[1:]],
-            key=lambda kv: (-kv[1][0], kv[0]))
+        moved = set(out)
+        lowered = [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked]
+        return lowered[:1] + sorted(lowered[1:], key=lambda kv: (-kv[1][0], kv[0]))
 
     def _choose(self, tid: str, items: list, note: Reading, said: set[str]
                 ) -> tuple[str, list[tuple[int, float, str]], list[str]]:
