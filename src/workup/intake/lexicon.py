@@ -42,7 +42,7 @@ REGION_RANKS = {"complaint": 1, "symptom": 2, "finding": 3, "surgery": 4, "body"
 REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 # the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
 PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
-LAYERS = ("main", "course", "value", "scope")
+LAYERS = ("main", "course", "value", "scope", "question")
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
     "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples", "hypothetical",
@@ -144,6 +144,11 @@ class ScopeCues:
     # concepts that put a spine complaint down to another one ("referred back ache", "back ache from
     # large breasts"): a spine mention inside one does not make the note a spine presentation
     attributed: frozenset[str] = frozenset()
+    # what the note asks (a study requested, a diagnosis queried) → the body system it asks about
+    # ("spine" for the spine's own): a question about another system makes the note's spine words
+    # its background, unless it also asks about the spine or a spine emergency is read
+    questions: Mapping[str, str] = field(default_factory=dict)
+    emergencies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -328,28 +333,34 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     file = "scope.yaml"
     out: list[TargetSpec] = []
     complaints: dict[str, str] = {}
+    questions: dict[str, str] = {}
     ids: set[str] = set()
-    for key, items in (("complaints", sf.complaints), ("features", sf.features)):
+    for key, items in (("complaints", sf.complaints), ("questions", sf.questions), ("features", sf.features)):
         for i, c in enumerate(items):
             where = f"{key}.{i} ({c.id})"
             if c.id in ids or c.id in target_ids:
                 problems.add(file, where, f"id {c.id!r} is already used (by a concept or a targets.yaml rule)")
                 continue
             ids.add(c.id)
-            if (c.system is None) == (key == "complaints"):
-                problems.add(file, where, "a complaint names its system; a feature names none")
+            if (c.system is None) == (key != "features"):
+                problems.add(file, where, "a complaint or a question names its system; a feature names none")
             pattern = sf.expand(c.pattern)
             if not _check_pattern(pattern, file, where, problems):
                 continue
-            if c.system:
-                complaints[c.id] = c.system
+            if key == "complaints":
+                complaints[c.id] = c.system or ""
+            elif key == "questions":
+                questions[c.id] = c.system or ""
             # the facts come from workup.intake.scope, which reads the mentions together
-            out.append(TargetSpec(id=c.id, pattern=pattern, layer="scope", facts={}, negated={}, possible={},
+            # a question has a layer of its own: "CT C-spine" asks about the spine and still names it
+            layer = "question" if key == "questions" else "scope"
+            out.append(TargetSpec(id=c.id, pattern=pattern, layer=layer, facts={}, negated={}, possible={},
                                   historical="drop"))
     known = ids | target_ids
     names = [("referred", n) for r in sf.referred for group in r.any for n in group]
     names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
     names += [("plausible", n) for n in sf.plausible] + [("attributed", n) for n in sf.attributed]
+    names += [("emergencies", n) for n in sf.emergencies]
     names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
     for where, n in names:
         if n not in known:
@@ -358,6 +369,9 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     for k in sf.spine_with:
         if k not in systems:
             problems.add(file, f"spine_with.{k}", f"no complaint has the system {k!r}")
+    for q, system in questions.items():
+        if system not in systems and system != "spine":
+            problems.add(file, f"questions ({q})", f"no complaint has the system {system!r} (nor is it 'spine')")
     cues = ScopeCues(
         complaints=complaints,
         referred=tuple((r.source, tuple(frozenset(g) for g in r.any)) for r in sf.referred),
@@ -366,6 +380,8 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
         spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},
         not_clinical=frozenset(sf.not_clinical),
         attributed=frozenset(sf.attributed),
+        questions=questions,
+        emergencies=frozenset(sf.emergencies),
     )
     return out, cues
 

@@ -284,7 +284,8 @@ _LEX_NAME = r"^[A-Z][A-Z_]*$"
 
 
 class ScopeConcept(Strict):
-    """A concept of ``scope.yaml``: a complaint of another body system (``system``) or a feature."""
+    """A concept of ``scope.yaml``: a complaint of another body system (``system``), a question the
+    note asks (``system``: the body system it asks about, ``spine`` included) or a feature."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
     pattern: str
@@ -304,6 +305,7 @@ class ScopeRulesFile(Strict):
     schema_version: Literal[1]
     lexicons: dict[Annotated[str, Field(pattern=_LEX_NAME)], list[str]] = Field(default_factory=dict)
     complaints: list[ScopeConcept] = Field(min_length=1)
+    questions: list[ScopeConcept] = Field(default_factory=list)
     features: list[ScopeConcept] = Field(default_factory=list)
     referred: list[ReferredPattern] = Field(default_factory=list)
     spine: list[str] = Field(min_length=1)
@@ -311,6 +313,8 @@ class ScopeRulesFile(Strict):
     spine_with: dict[str, list[str]] = Field(default_factory=dict)
     not_clinical: list[str] = Field(default_factory=list)
     attributed: list[str] = Field(default_factory=list)
+    # spine rules that keep a note in the spine whatever else it asks (a spine emergency)
+    emergencies: list[str] = Field(default_factory=list)
 
     def expand(self, pattern: str) -> str:
         """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""

@@ -5,10 +5,11 @@ Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what
 - ``referred_pain_source``: the first referred-pain pattern whose concepts are all present
   (affirmed or suspected), e.g. chest pain with sweating → cardiac;
 - ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
-  and its words;
+  and its words (failing one, the first question the note asks about another system);
 - ``spine_complaint``: true when a spine rule is affirmed or suspected (beside another complaint, not
   inside words that put it down to something else: "referred back ache"); false when another
-  system's complaint is and no spine rule is, or when nothing in the note touches the spine at all
+  system's complaint is and no spine rule is, or when the note asks about another system only (a study
+  or a diagnosis of it, with no spine emergency), or when nothing in the note touches the spine at all
   (not even a negated "no neck pain" or an old operation); unknown otherwise;
 - ``complaint_understood``: whether the note holds any clinical mention at all.
 
@@ -58,11 +59,19 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     spine_mentions = [m for m in mentions if m.status in _PRESENT and m.rule in cues.spine
                       and not any(a.start <= m.start and m.end <= a.end for a in put_down)]
     spine = bool(spine_mentions)
+    # what the note asks: a study or a diagnosis of another system ("venous duplex R leg", "?OA hip")
+    # makes its spine words background, unless it asks about the spine too or reads a spine emergency
+    asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions]
+    elsewhere = next((m for m in asked if cues.questions[m.rule] != "spine"), None)
+    background = (elsewhere is not None and not any(cues.questions[m.rule] == "spine" for m in asked)
+                  and not any(m.status in _PRESENT and m.rule in cues.emergencies for m in mentions))
+    if other is None and elsewhere is not None:
+        other = elsewhere
     if other is not None:
-        system = cues.complaints[other.rule]
-        spine = spine or any(n in told for n in cues.spine_with.get(system, ()))
+        system = cues.complaints.get(other.rule) or cues.questions[other.rule]
+        spine = not background and (spine or any(n in told for n in cues.spine_with.get(system, ())))
         out.append(("other_complaint", system, other))
-        out.append(("other_complaint_text", other.phrase, other))
+        out.append(("other_complaint_text", other.phrase.lstrip("?#:- ").strip(), other))
     understood = any(m.rule not in cues.not_clinical for m in mentions)
     if spine:
         first = spine_mentions[0] if spine_mentions else other
