@@ -149,6 +149,7 @@ class ScopeCues:
     # its background, unless it also asks about the spine or a spine emergency is read
     questions: Mapping[str, str] = field(default_factory=dict)
     emergencies: frozenset[str] = frozenset()
+    overturned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     names = [("referred", n) for r in sf.referred for group in r.any for n in group]
     names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
     names += [("plausible", n) for n in sf.plausible] + [("attributed", n) for n in sf.attributed]
-    names += [("emergencies", n) for n in sf.emergencies]
+    names += [("emergencies", n) for n in sf.emergencies] + [("overturned", n) for n in sf.overturned]
     names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
     for where, n in names:
         if n not in known:
@@ -382,6 +383,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
         attributed=frozenset(sf.attributed),
         questions=questions,
         emergencies=frozenset(sf.emergencies),
+        overturned=frozenset(sf.overturned),
     )
     return out, cues
 

@@ -315,6 +315,8 @@ class ScopeRulesFile(Strict):
     attributed: list[str] = Field(default_factory=list)
     # spine rules that keep a note in the spine whatever else it asks (a spine emergency)
     emergencies: list[str] = Field(default_factory=list)
+    # concepts that, after a question about another system, answer it no
+    overturned: list[str] = Field(default_factory=list)
 
     def expand(self, pattern: str) -> str:
         """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""

@@ -3,7 +3,8 @@
 Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what).
 
 - ``referred_pain_source``: the first referred-pain pattern whose concepts are all present
-  (affirmed or suspected), e.g. chest pain with sweating → cardiac;
+  (affirmed or suspected), e.g. chest pain with sweating → cardiac; in a note that asks about the
+  spine, a pattern holds only if one of its concepts is affirmed, not merely suspected;
 - ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
   and its words (failing one, the first question the note asks about another system);
 - ``spine_complaint``: true when a spine rule is affirmed or suspected (beside another complaint, not
@@ -47,9 +48,13 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     # an operation is told as history ("s/p ACDF"): for spine_with, historical mentions count too
     told = set(present) | {m.rule for m in mentions if m.status is Assertion.HISTORICAL}
     out: list[tuple[str, FactValue, _Mention | None]] = []
+    affirmed = {m.rule for m in mentions if m.status is Assertion.AFFIRMED}
+    asks_spine = any(m.status in _PRESENT and cues.questions.get(m.rule) == "spine" for m in mentions)
     for source, groups in cues.referred:
         hit = next((g for g in groups if all(n in present for n in g)), None)
-        if hit is not None:
+        # a cause only suspected ("initially ?renal colic") in a note that asks for the spine to be
+        # imaged is one the clinician looks past, not the answer
+        if hit is not None and (not asks_spine or any(n in affirmed for n in hit)):
             first = min((present[n] for n in hit), key=lambda m: mentions.index(m))
             out.append(("referred_pain_source", source, first))
             break
@@ -61,7 +66,10 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     spine = bool(spine_mentions)
     # what the note asks: a study or a diagnosis of another system ("venous duplex R leg", "?OA hip")
     # makes its spine words background, unless it asks about the spine too or reads a spine emergency
-    asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions]
+    # a question answered no by what follows it ("?carpal tunnel, but NCS normal") asks nothing
+    answered_no = [m.start for m in mentions if m.rule in cues.overturned]
+    asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions
+             and (cues.questions[m.rule] == "spine" or not any(a >= m.start for a in answered_no))]
     elsewhere = next((m for m in asked if cues.questions[m.rule] != "spine"), None)
     background = (elsewhere is not None and not any(cues.questions[m.rule] == "spine" for m in asked)
                   and not any(m.status in _PRESENT and m.rule in cues.emergencies for m in mentions))
