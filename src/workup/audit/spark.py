@@ -14,6 +14,7 @@ On a cluster, install workup (``pip install 'workup[spark]'``) on every node and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,44 @@ _REFUSAL = ("refused_code", "refused_message")
 # GC threads are mostly start-up cost: C1 alone and the serial collector halve its CPU
 # (about 16 to 8 s a run on 2 vCPUs), which is then the workers'.
 LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# A user's own driver options (spark-defaults.conf) are kept: ours go first and a collector or
+# JIT level the user chose wins (two collectors would stop the JVM).
+_GC_FLAG = re.compile(r"-XX:\+Use\w*GC\b")
+_JIT_FLAG = re.compile(r"-XX:TieredStopAtLevel=")
 PARTITION_ROWS = 5_000  # rows a partition at most (a few seconds of a worker): the last ones end together
+
+
+def driver_java_options(user: str | None) -> str:
+    """The local driver's JVM options: :data:`LOCAL_JAVA_OPTIONS`, then the user's own.
+
+    A flag of ours that the user's options already decide (a garbage collector, the JIT tier) is
+    left out, so the user's choice stands and the JVM never sees two collectors.
+
+    >>> driver_java_options("-Dfoo=1 -XX:+UseG1GC")
+    '-XX:TieredStopAtLevel=1 -Dfoo=1 -XX:+UseG1GC'
+    """
+    user = (user or "").strip()
+    ours = [f for f in LOCAL_JAVA_OPTIONS.split()
+            if not ((_GC_FLAG.match(f) and _GC_FLAG.search(user)) or (_JIT_FLAG.match(f) and _JIT_FLAG.search(user)))]
+    return " ".join(ours + ([user] if user else []))
+
+
+def _spark_defaults(key: str) -> str | None:
+    """``key`` from the user's ``spark-defaults.conf`` ($SPARK_CONF_DIR, else $SPARK_HOME/conf), if set."""
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (
+        str(Path(os.environ["SPARK_HOME"]) / "conf") if os.environ.get("SPARK_HOME") else None)
+    if not conf_dir:
+        return None
+    try:
+        lines = (Path(conf_dir) / "spark-defaults.conf").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    value = None
+    for line in lines:
+        parts = line.strip().split(None, 1)
+        if len(parts) == 2 and parts[0] == key and not parts[0].startswith("#"):
+            value = parts[1].strip()
+    return value
 
 
 class SparkError(WorkupError):
@@ -120,7 +158,8 @@ def run_spark(chunks: Iterable[list[dict[str, str]]], sink: Callable[[list, list
         if master.startswith("local"):  # a local run stays on loopback
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             builder = (builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                       .config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS))
+                       .config("spark.driver.extraJavaOptions",
+                               driver_java_options(_spark_defaults("spark.driver.extraJavaOptions"))))
         try:
             spark = (builder
                      .config("spark.ui.enabled", "false")
