@@ -498,3 +498,32 @@ def test_a_relatives_migraine_does_not_make_the_patients_headache_primary():
 ])
 def test_risk_factors_are_read_as_none_or_present(text, note, value):
     assert dict(read(text, note=note).described)["risk_factors"] == frozenset({value})
+
+
+@pytest.mark.parametrize("text", ["WBC normal", "WBC nl", "wbc wnl", "normal WBC", "CRP: normal"])
+def test_a_lab_reported_normal_is_read_normal_and_names_nothing_present(text):
+    from workup.imported.conditions import affirmed
+    assert dict(read(f"45M, RLQ pain. {text}.", note=True).described)["lab_level"] == {"normal"}
+    assert "wbc" not in affirmed(f"45M, RLQ pain. {text}.").lower() or "crp" in text.lower()
+
+
+def test_a_raised_value_outweighs_another_test_reported_normal():
+    assert dict(read("34F, D-dimer raised, bHCG neg", note=True).described)["lab_level"] == {"abnormal"}
+
+
+def test_headache_red_flags_outweigh_a_normal_exam_and_a_migraine_history():
+    d = dict(read("62F, headaches getting worse, waking her at night, history of breast cancer; her usual migraines; "
+                  "normal neuro exam", note=True).described)
+    assert d["headache_kind"] == {"secondary"}
+    assert dict(read("50M, headache, neuro exam normal but pronator drift", note=True).described)["neuro_exam"] == {"abnormal"}
+
+
+def test_a_variants_list_of_alternatives_is_not_a_condition_every_patient_must_meet():
+    # "one or more of: fever or neurologic deficit" does not say the exam is abnormal
+    r = read("Headache with one or more of the following red flags: fever or neurologic deficit, older age. Initial imaging.",
+             note=False)
+    assert dict(r.described) == {"headache_kind": frozenset({"secondary"})}
+
+
+def test_a_distance_is_not_an_age():
+    assert read("claudication at ~50 m, 70M", note=True).age_min == 70

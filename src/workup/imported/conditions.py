@@ -39,6 +39,7 @@ class _Exclusive(_Strict):
     id: str
     values: dict[str, Regex]
     raw: list[str] = []  # values whose words say a negation themselves ("no prior surgery"): read before negations are dropped
+    dominant: list[str] = []  # values that, said in a note beside others of the group, are the note's reading alone
 
 
 class ConceptsFile(_Strict):
@@ -52,6 +53,7 @@ class ConceptsFile(_Strict):
     relative_span: Regex
     history_span: Regex = r"(?!x)x"
     variant_negated_span: Regex
+    variant_alternatives_span: Regex = r"(?!x)x(?P<list>)"
     negation: Regex
     note_age: Regex
     note_sex: Regex
@@ -94,9 +96,11 @@ class Lexicon:
     untelling: frozenset[str] = frozenset()
     negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
     raw_values: frozenset[tuple[str, str]] = frozenset()
+    dominant: frozenset[tuple[str, str]] = frozenset()
     history_span: re.Pattern[str] = re.compile(r"(?!x)x")
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
+    variant_alternatives_span: re.Pattern[str] = re.compile(r"(?!x)x(?P<list>)")
 
     def respell(self, text: str) -> str:
         """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
@@ -130,6 +134,7 @@ def lexicon() -> Lexicon:
         population={k: re.compile(p, i) for k, p in f.population.items()},
         negated_span=re.compile(f.negated_span, i), relative_span=re.compile(f.relative_span, i),
         variant_negated_span=re.compile(f.variant_negated_span, i),
+        variant_alternatives_span=re.compile(f.variant_alternatives_span, i),
         negation=re.compile(f.negation, i),
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
@@ -137,6 +142,7 @@ def lexicon() -> Lexicon:
         phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
+        dominant=frozenset((g.id, v) for g in f.exclusive for v in g.dominant),
         history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
@@ -257,7 +263,7 @@ def read(text: str, *, note: bool) -> Reading:
     t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
     # a variant's negated sentences ("No neurologic deficit.") describe what it is not
-    described_from = affirmed(t, relatives=False) if note else affirmed(t, variant=True)
+    described_from = affirmed(t, relatives=False) if note else _listless(affirmed(t, variant=True))
     raw_from = lex.relative_span.sub(" ", t) if note else t  # negations kept, a relative's illness not
     terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
@@ -307,11 +313,25 @@ def read(text: str, *, note: bool) -> Reading:
         | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         risks=frozenset(k for k, rx in lex.risk if rx.search(t)),
-        described=tuple((g, said_values) for g, values in lex.exclusive
+        described=tuple((g, _dominated(g, said_values, note)) for g, values in lex.exclusive
                         for said_values in [frozenset(k for k, rx in values
                                                       if rx.search(raw_from if (g, k) in lex.raw_values else described_from))]
                         if said_values),
     )
+
+
+def _listless(text: str) -> str:
+    """A variant's wording without the items of its lists of alternatives (any one of them is enough)."""
+    rx = lexicon().variant_alternatives_span
+    return rx.sub(lambda m: m.group(0)[:m.start("list") - m.start()] + " ", text)
+
+
+def _dominated(group: str, values: frozenset[str], note: bool) -> frozenset[str]:
+    """A note's values of one group with the dominant ones alone when it says them (a red flag outweighs reassurance)."""
+    if not note:
+        return values
+    top = frozenset(v for v in values if (group, v) in lexicon().dominant)
+    return top or values
 
 
 def _phases(t: str, note: bool) -> frozenset[str]:
