@@ -338,9 +338,25 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         if bisect_right(starts, a.end) < bisect_right(starts, b.start):  # a start t, a.end < t <= b.start
             continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
-        if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in gap):
+        if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in _listed(gap, doc, lexicon)):
             cats[cur] = cats[cur] | {carried}
     return cats
+
+
+_UNREAD_COORDINATE = 2  # words of an unread item joined by "or" to the next finding ("bowel or bladder …")
+
+
+def _listed(gap: range, doc: Any, lexicon: Lexicon) -> range:
+    """The part of the gap between two findings that must be list words: all of it, except an item
+    no rule reads, of up to two words, joined by a ``lists.goes_on`` word ("or", "nor") to the next
+    finding — "negative for …, bowel or bladder incontinence", "nil gait change or hand clumsiness"."""
+    if len(gap) < 2 or doc[gap[-1]].lower_ not in lexicon.list_goes_on:
+        return gap
+    lo = gap[-1]
+    while lo > gap[0] and gap[-1] - lo < _UNREAD_COORDINATE and doc[lo - 1].lower_ not in lexicon.list_glue \
+            and doc[lo - 1].is_alpha:
+        lo -= 1
+    return range(gap[0], lo)
 
 
 def date_history(
