@@ -35,6 +35,7 @@ from workup.types import (
     MissingFact,
     NextStep,
     Reason,
+    RatedProcedure,
     Recommendation,
     Status,
     StepKind,
@@ -74,6 +75,24 @@ class Citer:
                 c = made[key] = Citation(key[1], key[0], ref.text, ref.url)
             res.append(c)
         return tuple(res)
+
+
+def _as_rated(steps: tuple[NextStep, ...], procedures: tuple[RatedProcedure, ...]) -> tuple[NextStep, ...]:
+    """The steps with each study named as this answer's table rates it.
+
+    A pathway names the study for the region ("MRI Lumbar Spine Without and With IV Contrast");
+    a variant whose table lists it by area of interest ("MRI spine area of interest without and
+    with IV contrast", shown for the region) rates the same study under that name, and the step
+    takes it, so the next step and the rating it refers to agree.
+    """
+    by_shown = {p.name.casefold(): p for p in procedures}
+    rated = {p.reference_name.casefold() for p in procedures}
+    out = []
+    for st in steps:
+        ref = (st.reference_name or "").casefold()
+        p = by_shown.get(ref) if ref and ref not in rated else None
+        out.append(replace(st, reference_name=p.reference_name, procedure_id=p.procedure_id) if p is not None else st)
+    return tuple(out)
 
 
 def evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = None) -> Recommendation:
@@ -240,6 +259,7 @@ def _evaluate(facts: Facts, kb: KnowledgeBase, as_of: date, order: str | None = 
         trace = trace + w.trace
     else:
         steps = _default_steps(procedures, cite([topic.source.citation]))
+    steps = _as_rated(steps, procedures)
     if first:
         said = {(f.kind, f.text) for f in first}
         steps = first + tuple(s for s in steps if (s.kind, s.text) not in said)
