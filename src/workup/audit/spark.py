@@ -68,7 +68,7 @@ def _spark_defaults(key: str) -> str | None:
     value = None
     for line in lines:
         parts = line.strip().split(None, 1)
-        if len(parts) == 2 and parts[0] == key and not parts[0].startswith("#"):
+        if len(parts) == 2 and parts[0] == key:
             value = parts[1].strip()
     return value
 

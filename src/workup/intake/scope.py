@@ -71,7 +71,7 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions
              and (cues.questions[m.rule] == "spine" or not any(a >= m.start for a in answered_no))]
     elsewhere = next((m for m in asked if cues.questions[m.rule] != "spine"), None)
-    background = (elsewhere is not None and not any(cues.questions[m.rule] == "spine" for m in asked)
+    background = (elsewhere is not None and not asks_spine
                   and not any(m.status in _PRESENT and m.rule in cues.emergencies for m in mentions))
     if other is None and elsewhere is not None:
         other = elsewhere
