@@ -98,6 +98,7 @@ class ContextSpec:
     direction: str
     max_scope: int | None = None
     item_end: bool = False  # counts only where a punctuation mark follows (or the cue ends in one)
+    stopped_by: tuple[str, ...] = ()  # stop-cue categories that end its reach (context.yaml `stopped_by`)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ class ScopeCues:
     """``scope.yaml``, compiled: which concepts name another body system, a referred pain, the spine."""
 
     complaints: Mapping[str, str]  # concept id → body system (the value of other_complaint)
-    referred: tuple[tuple[str, tuple[frozenset[str], ...]], ...]  # (source, concept sets), in file order
+    # (source, concept sets, concepts whose affirmed mention overrules it), in file order
+    referred: tuple[tuple[str, tuple[frozenset[str], ...], frozenset[str]], ...]
     spine: frozenset[str]
     plausible: frozenset[str]  # rules whose mention, in any statement of the patient's, makes a spine complaint plausible
     spine_with: Mapping[str, frozenset[str]]
@@ -321,7 +323,7 @@ def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
             if key in seen:
                 problems.add("context.yaml", f"rules.{i}", f"cue {lit!r} is listed twice (use BIDIRECTIONAL)")
             seen.add(key)
-            context.append(ContextSpec(lit, r.category, r.direction, scope, r.item_end))
+            context.append(ContextSpec(lit, r.category, r.direction, scope, r.item_end, tuple(r.stopped_by)))
     return context
 
 
@@ -359,6 +361,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
                                   historical="drop"))
     known = ids | target_ids
     names = [("referred", n) for r in sf.referred for group in r.any for n in group]
+    names += [("referred.unless", n) for r in sf.referred for n in r.unless]
     names += [("spine", n) for n in sf.spine] + [("not_clinical", n) for n in sf.not_clinical]
     names += [("plausible", n) for n in sf.plausible] + [("attributed", n) for n in sf.attributed]
     names += [("emergencies", n) for n in sf.emergencies] + [("overturned", n) for n in sf.overturned]
@@ -375,7 +378,7 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
             problems.add(file, f"questions ({q})", f"no complaint has the system {system!r} (nor is it 'spine')")
     cues = ScopeCues(
         complaints=complaints,
-        referred=tuple((r.source, tuple(frozenset(g) for g in r.any)) for r in sf.referred),
+        referred=tuple((r.source, tuple(frozenset(g) for g in r.any), frozenset(r.unless)) for r in sf.referred),
         spine=frozenset(sf.spine),
         plausible=frozenset(sf.spine) | frozenset(sf.plausible) | frozenset(n for v in sf.spine_with.values() for n in v),
         spine_with={k: frozenset(v) for k, v in sf.spine_with.items()},

@@ -115,7 +115,8 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
     Applies two limits on top of medspaCy's scopes: a terminating cue ("but", "however",
     "now has") between a cue and the target ends the cue's reach (medspaCy 1.3 does not
     apply terminators whose scope contains the cue's); a negation cue is also stopped by a
-    verb of having ("no fever, has weakness"); and a negation does not run across a comma
+    verb of having ("no fever, has weakness"), a request cue by what it is for ("requesting
+    naproxen for low back pain": context.yaml ``stopped_by``); and a negation does not run across a comma
     into a finding that states its own polarity ("no tenderness, able to rotate"), nor into
     a finding with its own affirmative qualifier (:func:`affirmed_after_comma`).
     """
@@ -138,6 +139,9 @@ def categories(span: Any, doc: Any, lexicon: Lexicon) -> set[str]:
         if starts and bisect_right(starts, lo) < bisect_right(starts, hi):  # a t with lo < t <= hi
             continue  # the cue and the finding are in different statements
         if m.category == "NEGATED_EXISTENCE" and a < span.start and _any_in(neg_stops, lo, hi):
+            continue
+        if (a < span.start and "HYPOTHETICAL_STOP" in _stopped_by(m)
+                and _any_in(ix.wish_stops, lo, hi)):
             continue
         if (
             m.category == "NEGATED_EXISTENCE"
@@ -168,6 +172,12 @@ def _inside_headed_list(span: Any, doc: Any, lexicon: Lexicon, cue: str) -> bool
     return ix.commas[ix.sent_end[span.start]] - ix.commas[span.end] > 0  # a comma after it in its sentence
 
 
+def _stopped_by(modifier: Any) -> tuple[str, ...]:
+    """The stop-cue categories that end ``modifier``'s reach (its rule's ``stopped_by``)."""
+    meta = modifier.rule.metadata
+    return meta.get("stopped_by", ()) if meta else ()
+
+
 def _any_in(sorted_ints: list[int], lo: int, hi: int) -> bool:
     """Whether some t of ``sorted_ints`` has lo <= t < hi."""
     return bisect_left(sorted_ints, lo) < bisect_left(sorted_ints, hi)
@@ -180,7 +190,8 @@ class DocIndex:
     ``sent_start[i]`` / ``sent_end[i]``: the bounds of token i's sentence; ``commas``,
     ``affirmative`` and ``goes_on``: prefix counts (``x[j] - x[i]`` is the number of such
     tokens in ``doc[i:j]``); ``prev_comma[i]``: the last comma before token i (-1 if none);
-    ``stops`` / ``neg_stops``: sorted first tokens of terminating and NEGATION_STOP cues.
+    ``stops`` / ``neg_stops`` / ``wish_stops``: sorted first tokens of terminating, NEGATION_STOP and
+    HYPOTHETICAL_STOP cues.
     """
 
     sent_start: list[int]
@@ -193,6 +204,7 @@ class DocIndex:
     prev_comma: list[int]
     stops: list[int]
     neg_stops: list[int]
+    wish_stops: list[int]
 
 
 def doc_index(doc: Any, lexicon: Lexicon) -> DocIndex:
@@ -223,8 +235,10 @@ def doc_index(doc: Any, lexicon: Lexicon) -> DocIndex:
     modifiers = graph.modifiers if graph is not None else []
     stops = sorted(m.modifier_span[0] for m in modifiers if m.direction == "TERMINATE")
     neg_stops = sorted(m.modifier_span[0] for m in modifiers if m.category == "NEGATION_STOP")
+    wish_stops = sorted(m.modifier_span[0] for m in modifiers if m.category == "HYPOTHETICAL_STOP")
     got = doc.user_data[key] = DocIndex(
-        sent_start, sent_end, sentences, sent_of, commas, affirmative, goes_on, prev_comma, stops, neg_stops
+        sent_start, sent_end, sentences, sent_of, commas, affirmative, goes_on, prev_comma, stops, neg_stops,
+        wish_stops,
     )
     return got
 
@@ -312,9 +326,9 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
 
     ConText scopes count tokens, so a long list outruns them. A finding joined to a negated
     finding of the same sentence by nothing but the list words of ``context.yaml`` (commas,
-    "or", "and", articles …) and words some rule read as a finding (kept or lost to a longer
-    overlapping match) is negated too (findings that state their own polarity, such as
-    "able to rotate", are not).
+    "or", "and", articles …), words some rule read as a finding (kept or lost to a longer
+    overlapping match) and whole short items no rule reads (:func:`_unread_items`) is negated too
+    (findings that state their own polarity, such as "able to rotate", are not).
     """
     ix, starts = doc_index(doc, lexicon), clause_starts(doc, lexicon)  # linear look-ups, see DocIndex
     covered: set[int] = set(doc.user_data.get(MATCHED, ()))  # read as findings, pruned or not
@@ -338,9 +352,35 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         if bisect_right(starts, a.end) < bisect_right(starts, b.start):  # a start t, a.end < t <= b.start
             continue  # a new statement, not the list's next item
         gap = range(a.end, b.start)
-        if all(i in covered or doc[i].lower_ in lexicon.list_glue for i in _listed(gap, doc, lexicon)):
+        unread = _unread_items(gap, doc, lexicon)
+        if all(i in covered or i in unread or doc[i].lower_ in lexicon.list_glue for i in _listed(gap, doc, lexicon)):
             cats[cur] = cats[cur] | {carried}
     return cats
+
+
+_ITEM_SEPARATORS = frozenset({",", "/", "or", "nor"})
+_UNREAD_ITEM = 3  # words of a whole list item no rule reads ("denies fever, bowel/bladder sx, CA hx, IVDU")
+
+
+def _unread_items(gap: range, doc: Any, lexicon: Lexicon) -> set[int]:
+    """Tokens of the gap that are whole list items no rule reads: a run of up to three words with a
+    separator (comma, "/", "or", "nor") on both sides, no affirmative qualifier and nothing but
+    letters — "denies fever/chills, wt loss, bowel/bladder sx, saddle numbness, CA hx, IVDU" is one
+    list to its end. A run that runs into the next finding ("no trauma, woke with LBP") is not an
+    item of its own and still breaks the list."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i in gap:
+        low = doc[i].lower_
+        if low in _ITEM_SEPARATORS:
+            if run and len(run) <= _UNREAD_ITEM and doc[run[0] - 1].lower_ in _ITEM_SEPARATORS and all(
+                doc[k].is_alpha and doc[k].lower_ not in lexicon.affirmative for k in run
+            ):
+                out.update(run)
+            run = []
+        else:
+            run.append(i)
+    return out
 
 
 _UNREAD_COORDINATE = 2  # words of an unread item joined by "or" to the next finding ("bowel or bladder …")
@@ -432,8 +472,12 @@ def _past_years(spans: list[Any], doc: Any, lexicon: Lexicon, as_of_year: int | 
     return out
 
 
+_CLOSERS = frozenset({'"', "'", "\u201d", "\u2019", ")", "]"})
+
+
 def split_sentences(doc: Any, answers: frozenset[str] = frozenset()) -> None:
-    """Mark sentence starts after ``. ! ? ;`` followed by a space, and at blank lines.
+    """Mark sentence starts after ``. ! ? ;`` followed by a space (or by a closing quote or bracket and
+    then a space), and at blank lines.
 
     A number with a short unit or sex letter keeps its full stop in one token ("44M.", "3d."):
     that full stop ends a sentence too ("No trauma, 44M. Physio ongoing."). A question mark
@@ -446,13 +490,18 @@ def split_sentences(doc: Any, answers: frozenset[str] = frozenset()) -> None:
     # Set in one array: Token.is_sent_start's setter scans the whole doc each time (quadratic).
     marks: list[int] = []
     start = True
+    ended = False  # the last token ended a sentence with no space after it: a closing quote may follow
     for tok in doc:
         marks.append(1 if start else -1)
         t = tok.text
         ends = t in _SENT_END or _NUMBER_WITH_STOP.match(t) is not None
         if t == "?" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in answers:
             ends = False
+        # a quotation or a bracket closed after its full stop ends the sentence with it: '... a film." 49F'
+        if ended and t in _CLOSERS:
+            ends = True
         start = (ends and (bool(tok.whitespace_) or tok.i + 1 == len(doc))) or (tok.is_space and "\n" in t)
+        ended = ends and not start
     if marks:
         doc.from_array([SENT_START], numpy.array(marks, dtype="int64").astype("uint64").reshape(-1, 1))
 
@@ -498,9 +547,11 @@ def _item_end_pattern(nlp: Any, literal: str) -> list[dict[str, Any]]:
     tokens = [t.lower_ for t in nlp.make_doc(literal)]
     pattern: list[dict[str, Any]] = [{"LOWER": t} for t in tokens]
     if not tokens[-1].endswith((".", ",", ";", ":", "!", "?")):
-        # (not ">": "blocks -> RFA" is an arrow, not a "-" answer)
-        # (or a run of spaces: a checklist laid out in columns, "Fever x   Wt loss x   Trauma x")
-        pattern.append({"TEXT": {"REGEX": r"^(?:(?!>)[^\w\s]+|\s*\n\s*|[ \t]{2,})$"}})
+        # (not ">": "blocks -> RFA" is an arrow, not a "-" answer; not "?": "if indicated - ? imaging" goes
+        # on to a question)
+        # (or a run of spaces: a checklist laid out in columns, "Fever x   Wt loss x   Trauma x";
+        # spaCy keeps the first space with the word, so two spaces leave a token of one)
+        pattern.append({"TEXT": {"REGEX": r"^(?:(?![>?])[^\w\s]+|\s*\n\s*|[ \t]+)$"}})
     return pattern
 
 
@@ -540,6 +591,8 @@ def _build(lexicon: Lexicon) -> Pipeline:
             kwargs["max_scope"] = c.max_scope
         if c.item_end:
             kwargs["pattern"] = _item_end_pattern(nlp, c.literal)
+        if c.stopped_by:
+            kwargs["metadata"] = {"stopped_by": c.stopped_by}
         rules.append(ConTextRule(c.literal, c.category, **kwargs))
     rules.append(ConTextRule(_SENTINEL, "PSEUDO", pattern=[{"TEXT": "\u2063\u2063\u2063"}], direction="PSEUDO"))
     context.add(rules)

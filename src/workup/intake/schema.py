@@ -22,6 +22,7 @@ CONTEXT_CATEGORIES = (
     "TERMINATE",
     "PSEUDO",
     "NEGATION_STOP",
+    "HYPOTHETICAL_STOP",
     "AFFIRMATIVE",
     "RULED_OUT",
 )
@@ -103,6 +104,9 @@ class ContextRule(Strict):
     # the cue closes a checklist item ("Fever: no," "Trauma - N."): it counts only where a punctuation
     # mark follows it (or it ends in one), so "ROS: no fever" is left to the forward "no"
     item_end: bool = False
+    # stop cues (categories ending in _STOP) that end this cue's reach when they stand between it and
+    # a finding after it: a request's "for" names the complaint ("requesting naproxen for back pain")
+    stopped_by: list[Literal["NEGATION_STOP", "HYPOTHETICAL_STOP"]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _has_cues(self) -> "ContextRule":
@@ -293,10 +297,13 @@ class ScopeConcept(Strict):
 
 
 class ReferredPattern(Strict):
-    """Pain referred from ``source``: holds when every concept of one ``any`` set is present."""
+    """Pain referred from ``source``: holds when every concept of one ``any`` set is present and no
+    ``unless`` concept is affirmed (a sign of the spine itself: "worse on deep breaths" beside point
+    tenderness over a spinous process is a fracture's pain as much as the pleura's)."""
 
     source: str
     any: list[list[str]] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)
 
 
 class ScopeRulesFile(Strict):

@@ -3,7 +3,8 @@
 Pure: mentions in, facts out (``rules/scope.yaml`` says which concept means what).
 
 - ``referred_pain_source``: the first referred-pain pattern whose concepts are all present
-  (affirmed or suspected), e.g. chest pain with sweating → cardiac; in a note that asks about the
+  (affirmed or suspected) and none of whose ``unless`` concepts is affirmed, e.g. chest pain with
+  sweating → cardiac; in a note that asks about the
   spine, a pattern holds only if one of its concepts is affirmed, not merely suspected;
 - ``other_complaint`` and ``other_complaint_text``: the first complaint of another body system,
   and its words (failing one, the first question the note asks about another system);
@@ -50,7 +51,9 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     out: list[tuple[str, FactValue, _Mention | None]] = []
     affirmed = {m.rule for m in mentions if m.status is Assertion.AFFIRMED}
     asks_spine = any(m.status in _PRESENT and cues.questions.get(m.rule) == "spine" for m in mentions)
-    for source, groups in cues.referred:
+    for source, groups, unless in cues.referred:
+        if unless & affirmed:
+            continue
         hit = next((g for g in groups if all(n in present for n in g)), None)
         # a cause only suspected ("initially ?renal colic") in a note that asks for the spine to be
         # imaged is one the clinician looks past, not the answer

@@ -50,6 +50,7 @@ class _Compiled:
     numbers: Mapping[str, float]
     units: Mapping[str, float]
     num_unit: re.Pattern[str]
+    unit_num: re.Pattern[str]  # the count after its unit: "day 2 of low back pain", "week three of"
     vague_units: re.Pattern[str]
     vague_counts: tuple[tuple[re.Pattern[str], float], ...]
     since_year: re.Pattern[str]
@@ -64,7 +65,7 @@ def _compile(v: ValuesFile) -> _Compiled:
     sex = v.sex
     # a number written as digits or as one of the number words, longest first ("a couple of" before "a")
     words = sorted((re.escape(str(k)) for k in v.numbers), key=len, reverse=True)
-    num_unit = rf"(?P<n>\d+(?:\.\d+)?|{'|'.join(words)})[\s-]*(?P<u>{v.unit_words})\b"
+    num_unit = rf"(?P<n>\d+(?:\.\d+)?|{'|'.join(words)})\+?[\s-]*(?P<u>{v.unit_words})\b"
     return _Compiled(
         after_surgery=re.compile(expand(v, v.after_surgery), f),
         before_ago_surgery=re.compile(expand(v, v.before_ago_surgery), f),
@@ -87,6 +88,7 @@ def _compile(v: ValuesFile) -> _Compiled:
         numbers={str(k).lower(): float(n) for k, n in v.numbers.items()},
         units={str(k).lower(): float(n) for k, n in v.units_days.items()},
         num_unit=re.compile(num_unit, f),
+        unit_num=re.compile(rf"\b(?P<u>day|week|month)\s+(?P<n>\d+|{'|'.join(words)})\b", f),
         vague_units=re.compile(v.vague_units, f),
         vague_counts=tuple((re.compile(rf"\b{re.escape(k)}\b", f), float(n)) for k, n in v.vague_counts.items()),
         since_year=re.compile(v.since_year, f),
@@ -115,9 +117,9 @@ def compiled(lexicon: Lexicon) -> _Compiled:
 
 
 def days_of(words: str, lexicon: Lexicon) -> float | None:
-    """Length in days of a duration phrase such as ``a month``, ``x6 wks``, ``10 days``."""
+    """Length in days of a duration phrase such as ``a month``, ``x6 wks``, ``10 days``, ``day 2 of``."""
     c = compiled(lexicon)
-    m = c.num_unit.search(words)
+    m = c.unit_num.search(words) or c.num_unit.search(words)
     if m is None:
         # "the past year", "the last few weeks": one unit, or a few
         u = c.vague_units.search(words)
