@@ -23,6 +23,7 @@ from workup.intake.schema import (
     DatedYears,
     RegionsFile,
     ScopeRulesFile,
+    SpokenMarks,
     ValuesFile,
     expand_lexicons,
     compiles,
@@ -187,6 +188,8 @@ class Lexicon:
     heading_qualifiers: frozenset[str] = frozenset()
     # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
     dated_years: "DatedYears | None" = None
+    # context.yaml's spoken_marks: punctuation said aloud in a dictation (None: read as words)
+    spoken_marks: "SpokenMarks | None" = None
 
 
 # --------------------------------------------------------------------- loading
@@ -461,6 +464,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         list_headings=frozenset(w.lower() for w in cf.lists.headings),
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
         dated_years=cf.dated_years,
+        spoken_marks=cf.spoken_marks,
     )
 
 

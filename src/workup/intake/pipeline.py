@@ -60,6 +60,7 @@ class Pipeline:
         from workup.intake import budget
 
         budget.BUDGET.check_text(text)
+        text = spoken_marks(text, self.lexicon)
         # a text that ends without a mark ends its last line: "… Fever: N" closes that item
         doc = self.nlp.make_doc(text if text[-1:] in ("", "\n") else text + "\n")
         split_sentences(doc, self.lexicon.answers)
@@ -473,6 +474,36 @@ def _past_years(spans: list[Any], doc: Any, lexicon: Lexicon, as_of_year: int | 
 
 
 _CLOSERS = frozenset({'"', "'", "\u201d", "\u2019", ")", "]"})
+
+
+def spoken_marks(text: str, lexicon: Lexicon) -> str:
+    """The text with punctuation said aloud written as marks ("sitting period no fevers" → "sitting.
+    no fevers"), when it says enough of them to be a dictation (``spoken_marks`` in context.yaml).
+
+    Each word is replaced by its mark padded with spaces to the word's length, so every character
+    offset (the evidence of a fact) still points into the text as written.
+    """
+    sm = lexicon.spoken_marks
+    if sm is None:
+        return text
+    words = sorted(sm.marks, key=len, reverse=True)
+    found = re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.IGNORECASE)
+    keep_after = re.compile(r"(?:" + sm.keep_after + r")\s*$", re.IGNORECASE) if sm.keep_after else None
+    keep_before = re.compile(r"^\s*(?:" + sm.keep_before + r")", re.IGNORECASE) if sm.keep_before else None
+    hits = [
+        m for m in found.finditer(text)
+        if not (keep_after and keep_after.search(text, max(0, m.start() - 40), m.start()))
+        and not (keep_before and keep_before.match(text[m.end(): m.end() + 40]))
+    ]
+    if len(hits) < sm.min_count:
+        return text
+    out, last = [], 0
+    for m in hits:
+        mark = sm.marks[" ".join(m.group(0).lower().split())]
+        out += [text[last: m.start()], mark.ljust(m.end() - m.start())]
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def split_sentences(doc: Any, answers: frozenset[str] = frozenset()) -> None:

@@ -159,6 +159,25 @@ class DatedYears(Strict):
     after_operation: int = Field(default=0, ge=0)
 
 
+class SpokenMarks(Strict):
+    """Punctuation said aloud in a dictation ("… one block comma relieved by sitting period no
+    fevers"): each word of ``marks`` stands for its mark in a text that says ``min_count`` of them or
+    more, except where the words before it end with ``keep_after`` or those after it start with
+    ``keep_before`` (its own sense: "a period of rest", "period pain")."""
+
+    marks: dict[str, str] = Field(min_length=1)
+    min_count: int = Field(default=2, ge=1)
+    keep_after: Regex | None = None
+    keep_before: Regex | None = None
+
+    @model_validator(mode="after")
+    def _marks_fit(self) -> "SpokenMarks":
+        for word, mark in self.marks.items():
+            if not mark or len(mark) > len(word):
+                raise ValueError(f"marks[{word!r}]: the mark must be non-empty and no longer than its word")
+        return self
+
+
 class ContextFile(Strict):
     """``context.yaml``: ConText cues, list words, and where a clause starts."""
 
@@ -170,6 +189,7 @@ class ContextFile(Strict):
     # units of a "<duration> ago" that dates a finding of its clause to the past ("pneumonia 4 years ago")
     dated_history: list[str] = Field(default_factory=list)
     dated_years: DatedYears | None = None
+    spoken_marks: SpokenMarks | None = None
 
 
 
