@@ -153,6 +153,11 @@ class ScopeCues:
     questions: Mapping[str, str] = field(default_factory=dict)
     emergencies: frozenset[str] = frozenset()
     overturned: frozenset[str] = frozenset()
+    # course concepts (scope.yaml ``steady``): an unchanged spine complaint beside another complaint
+    # or question is its background, unless a ``worse`` one is affirmed too
+    stable: frozenset[str] = frozenset()
+    worse: frozenset[str] = frozenset()
+    steady_beside: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -369,6 +374,8 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     names += [("plausible", n) for n in sf.plausible] + [("attributed", n) for n in sf.attributed]
     names += [("emergencies", n) for n in sf.emergencies] + [("overturned", n) for n in sf.overturned]
     names += [(f"spine_with.{k}", n) for k, v in sf.spine_with.items() for n in v]
+    if sf.steady is not None:
+        names += [("steady.stable", n) for n in sf.steady.stable] + [("steady.worse", n) for n in sf.steady.worse]
     for where, n in names:
         if n not in known:
             problems.add(file, where, f"unknown concept or rule {n!r}")
@@ -376,6 +383,9 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
     for k in sf.spine_with:
         if k not in systems:
             problems.add(file, f"spine_with.{k}", f"no complaint has the system {k!r}")
+    for k in (sf.steady.beside if sf.steady else ()):
+        if k not in systems:
+            problems.add(file, f"steady.beside.{k}", f"no complaint has the system {k!r}")
     for q, system in questions.items():
         if system not in systems and system != "spine":
             problems.add(file, f"questions ({q})", f"no complaint has the system {system!r} (nor is it 'spine')")
@@ -390,6 +400,9 @@ def _scope(sf: ScopeRulesFile, target_ids: set[str], problems: Problems) -> tupl
         questions=questions,
         emergencies=frozenset(sf.emergencies),
         overturned=frozenset(sf.overturned),
+        stable=frozenset(sf.steady.stable) if sf.steady else frozenset(),
+        worse=frozenset(sf.steady.worse) if sf.steady else frozenset(),
+        steady_beside=frozenset(sf.steady.beside) if sf.steady else frozenset(),
     )
     return out, cues
 

@@ -326,6 +326,16 @@ class ReferredPattern(Strict):
     unless: list[str] = Field(default_factory=list)
 
 
+class SteadyCues(Strict):
+    """``scope.yaml``'s ``steady``: what says a complaint is unchanged, what says it is getting worse,
+    and beside which other systems' complaints an unchanged spine complaint is background."""
+
+    stable: list[str] = Field(min_length=1)
+    worse: list[str] = Field(default_factory=list)
+    # the other complaints' systems it is background to (a mood disorder, a medicine's dose)
+    beside: list[str] = Field(min_length=1)
+
+
 class ScopeRulesFile(Strict):
     """``scope.yaml``: what a note is about (see the file's header)."""
 
@@ -344,6 +354,8 @@ class ScopeRulesFile(Strict):
     emergencies: list[str] = Field(default_factory=list)
     # concepts that, after a question about another system, answer it no
     overturned: list[str] = Field(default_factory=list)
+    # course concepts that make an unchanged spine complaint background to another one
+    steady: "SteadyCues | None" = None
 
     def expand(self, pattern: str) -> str:
         """``pattern`` with each ``{NAME}`` of a lexicon replaced by its alternatives (longest first)."""

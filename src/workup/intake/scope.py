@@ -74,10 +74,15 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions
              and (cues.questions[m.rule] == "spine" or not any(a >= m.start for a in answered_no))]
     elsewhere = next((m for m in asked if cues.questions[m.rule] != "spine"), None)
-    background = (elsewhere is not None and not asks_spine
-                  and not any(m.status in _PRESENT and m.rule in cues.emergencies for m in mentions))
+    emergency = any(m.status in _PRESENT and m.rule in cues.emergencies for m in mentions)
+    background = elsewhere is not None and not asks_spine and not emergency
     if other is None and elsewhere is not None:
         other = elsewhere
+    # a spine complaint said to be unchanged, beside another complaint, is that complaint's background
+    steady = any(m.status is Assertion.AFFIRMED and m.rule in cues.stable for m in mentions) and not any(
+        m.status is Assertion.AFFIRMED and m.rule in cues.worse for m in mentions)
+    beside = other is not None and (cues.complaints.get(other.rule) or cues.questions.get(other.rule)) in cues.steady_beside
+    background = background or (beside and steady and not asks_spine and not emergency)
     if other is not None:
         system = cues.complaints.get(other.rule) or cues.questions[other.rule]
         spine = not background and (spine or any(n in told for n in cues.spine_with.get(system, ())))

@@ -233,8 +233,11 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
         if spec.default and positive:
             for k, v in spec.default.items():
                 col.defaults.setdefault(k, []).append((v, m))
-        # A negation cue does not unsay a number ("no fever, age 40"); family and worry still do.
-        if spec.value and m.status not in (Assertion.FAMILY, Assertion.HYPOTHETICAL):
+        # A negation cue does not unsay a number ("no fever, age 40"); family and worry still do, except
+        # that a request's cue does not make the patient's age one ("referral for Mrs J, 52").
+        if spec.value and m.status is not Assertion.FAMILY and (
+            m.status is not Assertion.HYPOTHETICAL or spec.value == "age"
+        ):
             if spec.value == "age":
                 age = V.age_of(m.phrase, lex)
                 if age is not None:
