@@ -40,6 +40,7 @@ class _Exclusive(_Strict):
     values: dict[str, Regex]
     raw: list[str] = []  # values whose words say a negation themselves ("no prior surgery"): read before negations are dropped
     dominant: list[str] = []  # values that, said in a note beside others of the group, are the note's reading alone
+    counts: bool = True  # False: the group rules variants out but never counts toward one (its words already do)
 
 
 class ConceptsFile(_Strict):
@@ -101,6 +102,7 @@ class Lexicon:
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
     variant_alternatives_span: re.Pattern[str] = re.compile(r"(?!x)x(?P<list>)")
+    uncounted: frozenset[str] = frozenset()  # exclusive groups that rule variants out without counting toward one
 
     def respell(self, text: str) -> str:
         """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
@@ -143,6 +145,7 @@ def lexicon() -> Lexicon:
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
         dominant=frozenset((g.id, v) for g in f.exclusive for v in g.dominant),
+        uncounted=frozenset(g.id for g in f.exclusive if not g.counts),
         history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
