@@ -527,3 +527,35 @@ def test_a_variants_list_of_alternatives_is_not_a_condition_every_patient_must_m
 
 def test_a_distance_is_not_an_age():
     assert read("claudication at ~50 m, 70M", note=True).age_min == 70
+
+
+@pytest.mark.parametrize("text, note, value", [
+    ("Wrist films this morning: no fracture", True, "negative"),
+    ("portable chest film clear", True, "negative"),
+    ("knee x-rays were unremarkable", True, "negative"),
+    ("x-ray shows a displaced fracture", True, "positive"),
+    ("Initial radiographs negative. Next study.", False, "negative"),
+    ("Acute wrist fracture on radiographs. Next imaging study.", False, "positive"),
+    ("Abnormal chest radiograph. Next imaging study.", False, "positive"),
+])
+def test_what_an_earlier_study_showed_is_read_as_negative_or_positive(text, note, value):
+    assert dict(read(text, note=note).described)["prior_imaging"] == frozenset({value})
+
+
+@pytest.mark.parametrize("text", ["Canadian CT head rule negative", "CT showed no bleed, no fracture"])
+def test_a_decision_rule_or_a_negated_finding_is_no_positive_study(text):
+    assert "positive" not in dict(read(text, note=True).described).get("prior_imaging", frozenset())
+    assert "next" not in read("Canadian CT head rule negative", note=True).phases
+
+
+def test_an_infant_variant_gates_out_a_teenager_though_it_gives_no_number():
+    v = read("Bilious vomiting in an infant older than 2 days. Initial imaging.", note=False)
+    assert v.age_max == 2
+    assert population_gate(v, read("15 yo boy with vomiting", note=True)) is False
+    assert population_gate(v, read("3 week old boy with green vomit", note=True)) is not False
+
+
+@pytest.mark.parametrize("note, term", [("urine dip blood +++", "hematuria"), ("both breasts achy and tender", "breast pain"),
+                                        ("adnexal fullness on bimanual exam", "adnexal mass")])
+def test_bedside_words_for_a_finding_add_its_clinical_term(note, term):
+    assert term in read(note, note=True).terms

@@ -40,6 +40,7 @@ class _Exclusive(_Strict):
     values: dict[str, Regex]
     raw: list[str] = []  # values whose words say a negation themselves ("no prior surgery"): read before negations are dropped
     dominant: list[str] = []  # values that, said in a note beside others of the group, are the note's reading alone
+    counts: bool = True  # False: the group rules variants out but never counts toward one (its words already do)
 
 
 class ConceptsFile(_Strict):
@@ -49,6 +50,7 @@ class ConceptsFile(_Strict):
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"], Regex]
     childbearing_years: tuple[float, float] = (10.0, 55.0)
+    age_words: dict[Regex, float] = {}  # a variant's word for an age group → the age (years) it stays under
     negated_span: Regex
     relative_span: Regex
     history_span: Regex = r"(?!x)x"
@@ -101,6 +103,8 @@ class Lexicon:
     spellings: re.Pattern[str] | None = None
     spelled: dict[str, str] | None = None
     variant_alternatives_span: re.Pattern[str] = re.compile(r"(?!x)x(?P<list>)")
+    age_words: tuple[tuple[re.Pattern[str], float], ...] = ()
+    uncounted: frozenset[str] = frozenset()  # exclusive groups that rule variants out without counting toward one
 
     def respell(self, text: str) -> str:
         """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
@@ -143,6 +147,8 @@ def lexicon() -> Lexicon:
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
         dominant=frozenset((g.id, v) for g in f.exclusive for v in g.dominant),
+        uncounted=frozenset(g.id for g in f.exclusive if not g.counts),
+        age_words=tuple((re.compile(p, i), hi) for p, hi in f.age_words.items()),
         history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
         childbearing_years=f.childbearing_years,
@@ -301,6 +307,9 @@ def read(text: str, *, note: bool) -> Reading:
             x = lex.age_max.search(t)
             if x is not None:
                 hi = _first_age(x)
+        if hi is None:
+            # "an infant", "a newborn" bound the age though no number is given
+            hi = next((h for rx, h in lex.age_words if _said(rx, t) is True), None)
     if pop.pop("nonpregnant", None) is True and pop["pregnant"] is not True:
         pop["pregnant"] = False  # "postmenopausal", "not pregnant" in so many words
     return Reading(

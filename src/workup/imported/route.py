@@ -369,6 +369,7 @@ class Router:
             return "rated", [(c.variant.number, s, c.variant.id)], []
         distinct = self.distinct[tid]
         told = dict(note.described)
+        uncounted = lexicon().uncounted
         # suspected or known tells variants apart when those in play differ on it
         stance = {c.variant.number: c.reading.qualifiers & STANCES for _s, c, _st in kept}
         stances = {frozenset(v) for v in stance.values()}
@@ -377,7 +378,8 @@ class Router:
         def telling(c: Compiled) -> int:
             # the words that tell it from its siblings, each deciding description the note shares with it,
             # and its stance (suspected, known) when the note takes only that one
-            shared = sum(1 for g, vals in c.reading.described if g in deciding and told.get(g, frozenset()) & vals)
+            shared = sum(1 for g, vals in c.reading.described
+                         if g in deciding and g not in uncounted and told.get(g, frozenset()) & vals)
             mine = stance[c.variant.number]
             stood = len(stances) > 1 and len(mine) == 1 and mine == note.qualifiers & STANCES
             # and the risk level the note gives, where those in play differ on it
