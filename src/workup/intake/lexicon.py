@@ -190,6 +190,8 @@ class Lexicon:
     answers: frozenset[str] = frozenset()
     # context.yaml's list headings: negation cues after which a whole list is negated
     list_headings: frozenset[str] = frozenset()
+    # context.yaml's lists.back: what joins two findings so that an answer after the second answers both
+    list_back: frozenset[str] = frozenset()
     heading_qualifiers: frozenset[str] = frozenset()
     # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
     dated_years: "DatedYears | None" = None
@@ -476,6 +478,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         frozenset(c.literal.lower()[2:] for c in context if c.literal.startswith("? ")),
         list_headings=frozenset(w.lower() for w in cf.lists.headings),
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
+        list_back=frozenset(w.lower() for w in cf.lists.back),
         dated_years=cf.dated_years,
         spoken_marks=cf.spoken_marks,
     )

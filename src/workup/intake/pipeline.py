@@ -356,6 +356,17 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         unread = _unread_items(gap, doc, lexicon)
         if all(i in covered or i in unread or doc[i].lower_ in lexicon.list_glue for i in _listed(gap, doc, lexicon)):
             cats[cur] = cats[cur] | {carried}
+    # An answer after the second of two findings joined by nothing but a close joiner ("Fever / night
+    # sweats: no", "fever or rigors - no") answers the first too: the negation carries back.
+    for prev, cur in reversed(list(zip(main, main[1:]))):
+        a, b = spans[prev], spans[cur]
+        if "NEGATED_EXISTENCE" not in cats[cur] or cats[prev] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+            continue
+        if not lexicon.by_id[a.label_].list_negation or b.start <= a.end or ix.sent_start[a.start] != ix.sent_start[b.start]:
+            continue
+        gap = range(a.end, b.start)
+        if any(doc[i].lower_ in lexicon.list_back for i in gap) and all(doc[i].lower_ in lexicon.list_back for i in gap):
+            cats[prev] = cats[prev] | {"NEGATED_EXISTENCE"}
     return cats
 
 

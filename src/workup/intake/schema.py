@@ -135,6 +135,9 @@ class ListCues(Strict):
     # list may carry and stay negated ("negative for fever, unintentional weight loss, saddle numbness")
     headings: list[str] = Field(default_factory=list)
     heading_qualifiers: list[str] = Field(default_factory=list)
+    # words that join a finding to the next one closely enough that a checklist answer after the
+    # second ("Fever / night sweats: no") answers the first too
+    back: list[str] = Field(default_factory=list)
 
 
 class ClauseCues(Strict):
