@@ -559,3 +559,117 @@ def test_an_infant_variant_gates_out_a_teenager_though_it_gives_no_number():
                                         ("adnexal fullness on bimanual exam", "adnexal mass")])
 def test_bedside_words_for_a_finding_add_its_clinical_term(note, term):
     assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [
+    ("heat intolerance, TSH undetectable, free T4 raised", "thyroid"),
+    ("diffuse goitre on palpation", "thyroid"),
+    ("insulin-dependent, T2DM for a decade", "diabetes"),
+    ("recent upper GI haemorrhage so cannot anticoagulate", "contraindication to anticoagulation inferior vena cava filter"),
+    ("sudden pleuritic pain, Wells score 5", "suspected pulmonary embolism"),
+    ("sats 88% on air", "hypoxia"),
+    ("ankle still swollen and painful a fortnight on", "persistent pain"),
+    ("Alvarado 8, rebound tenderness", "appendicitis"),
+])
+def test_clinicians_words_for_a_finding_add_its_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [
+    ("costovertebral angle pain, CVA tenderness on the right", "stroke cerebrovascular"),
+    ("electrolytes: Na, Ca normal", "cancer malignancy"),
+    ("Ca 2.4, albumin fine", "cancer malignancy"),
+    ("blunted costophrenic angle with a meniscus on the film", "internal derangement ligament meniscal tear"),
+    ("Wells for DVT 3, calf swelling", "suspected pulmonary embolism"),
+])
+def test_look_alike_abbreviations_do_not_add_the_wrong_term(note, term):
+    assert term not in read(note, note=True).terms
+
+
+def test_a_patients_age_decides_child_or_adult_over_words_of_the_past():
+    n = read("31 yo woman with headaches since her teens", note=True)
+    assert n.adult is True and n.child is False
+    assert read("teenager with a sore knee", note=True).child is True
+
+
+def test_a_variants_negated_list_excludes_the_population_and_phase_it_names():
+    v = read("Uncomplicated patient (eg, no diabetes, no lack of response to therapy, or pregnancy). Initial imaging.",
+             note=False)
+    assert v.pregnant is False and "follow-up" not in v.phases
+    assert population_gate(v, read("30 yo woman, not pregnant", note=True)) is True
+
+
+def test_initial_or_follow_up_imaging_fits_a_note_naming_no_phase():
+    v = read("Pregnant patient. Flank pain. Initial or follow-up imaging.", note=False)
+    assert phase_fits(v, read("30 yo, 20 weeks pregnant, flank pain", note=True)) is True
+
+
+@pytest.mark.parametrize("note, group, value", [
+    ("fitting child, seizure with a fever of 39", "fever_link", "febrile"),
+    ("shaking episode that lasted about 2 minutes", "seizure_course", "simple"),
+    ("her 3rd urinary infection since spring", "recurrence", "recurrent"),
+    ("back with same pain as last week", "recurrence", "recurrent"),
+    ("renal calculus on CT two days ago", "prior_imaging", "positive"),
+])
+def test_descriptions_said_in_clinicians_words(note, group, value):
+    assert value in dict(read(note, note=True).described)[group]
+
+
+def test_a_finding_on_an_earlier_study_is_known_and_past_the_start():
+    n = read("6 mm calculus at the right VUJ on CT yesterday, pain returned", note=True)
+    assert "known" in n.qualifiers and "next" in n.phases
+    assert "next" in read("endometrium thick on TVUS, result inconclusive, needs further characterization", note=True).phases
+
+
+# An invented topic in our own words: an uncomplicated variant that excludes a comorbidity, one for pregnancy.
+KIDNEY = [
+    row("Infected Kidney", 1, "US Kidneys", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. First episode. Uncomplicated patient (eg, no diabetes, no stones). Initial imaging."),
+    row("Infected Kidney", 2, "CT Abdomen With IV Contrast", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. Complicated patient (eg, recurrent infection, diabetes, stones). Initial imaging."),
+    row("Infected Kidney", 3, "MRI Abdomen Without IV Contrast", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. Pregnant patient. Initial imaging."),
+]
+
+
+def test_a_variant_whose_wording_excludes_what_the_patient_has_is_out(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    got = r.route("66F, longstanding diabetes, first episode of fever and loin pain, suspected infected kidney")
+    assert got.variant is None or got.variant.number != 1
+    assert all(n != 1 for _t, n in got.candidates)
+    clean = r.route("25F, first episode, otherwise healthy, no diabetes, suspected infected kidney, not pregnant")
+    assert clean.status == "rated" and clean.variant.number == 1
+
+
+def test_a_pregnant_patient_goes_to_the_variant_written_for_pregnancy(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    got = r.route("29F, 24 weeks pregnant, first episode, suspected infected kidney")
+    assert got.status == "rated" and got.variant.number == 3
+
+
+@pytest.mark.parametrize("note, risk", [("Wells low, D-dimer raised", "low"), ("HEART score: moderate", "intermediate"),
+                                        ("pretest probability high", "high")])
+def test_a_risk_level_said_after_the_scores_name(note, risk):
+    assert read(note, note=True).risk == risk
+
+
+@pytest.mark.parametrize("note", ["10 weeks by dates with spotting", "serum hCG 4500, cramps", "7+2 wks by LMP"])
+def test_gestational_weeks_or_a_measured_hcg_say_the_patient_is_pregnant(note):
+    assert read(note, note=True).pregnant is True
+
+
+def test_a_variants_pregnant_woman_names_her_sex_not_an_age_band():
+    v = read("Pregnant woman. Belly pain on the right. Initial imaging.", note=False)
+    assert v.adult is None and v.female is True
+    assert population_gate(v, read("G3P2 at 30 weeks, belly pain on the right", note=True)) is True
+    assert read("a woman with belly pain", note=True).adult is True
+
+
+def test_history_of_says_known_in_a_note_but_names_a_comorbidity_in_a_variant():
+    assert "known" in read("h/o renal stones, flank pain again", note=True).qualifiers
+    assert "known" not in read("New-onset seizure. History of trauma. Initial imaging.", note=False).qualifiers
+    assert "known" in read("Known seizure disorder. Unchanged pattern.", note=False).qualifiers
+
+
+def test_a_referral_to_interventional_radiology_is_the_treatment_phase():
+    assert "treatment" in read("clot in the thigh vein, IR opinion please", note=True).phases
