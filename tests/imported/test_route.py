@@ -673,3 +673,61 @@ def test_history_of_says_known_in_a_note_but_names_a_comorbidity_in_a_variant():
 
 def test_a_referral_to_interventional_radiology_is_the_treatment_phase():
     assert "treatment" in read("clot in the thigh vein, IR opinion please", note=True).phases
+
+
+@pytest.mark.parametrize("note, term", [
+    ("blacked out in the queue and collapsed", "syncope"),
+    ("hit a door with a closed fist, 4th metacarpal swollen", "hand wrist"),
+    ("cyclist thrown off at a junction", "trauma fall"),
+    ("pedestrian struck by a van", "trauma motor vehicle"),
+    ("tearing pain between the shoulder blades, interscapular", "aortic dissection acute aortic syndrome"),
+    ("new cadet, shin sore after marching drills", "stress fracture"),
+    ("toddler won't stand on the right leg", "limping child"),
+    ("unexplained bruising on the back of a 5 mo", "suspected physical abuse child"),
+    ("heavy irregular periods for a year", "abnormal uterine bleeding"),
+    ("fresh PV bleeding overnight", "vaginal bleeding"),
+    ("passing red urine with clots", "hematuria"),
+    ("pain in the right iliac fossa", "right lower quadrant pain"),
+    ("left calf swollen and tender", "deep venous thrombosis leg swelling"),
+    ("ABCD2 score 5 after arm weakness", "transient ischemic attack"),
+    ("firm lump in the upper neck", "neck mass adenopathy"),
+    ("crushing central pain with ST depression", "acute coronary syndrome"),
+    ("sore throat and runny nose", "acute respiratory illness"),
+    ("LMP 5 weeks ago, urine hCG positive", "reproductive age group"),
+    ("kidney transplant last year, creatinine up", "renal transplant"),
+])
+def test_more_clinicians_words_add_their_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [("31 wks, painless bleeding", "third trimester"), ("bleeding at 9 weeks", "first trimester"),
+                                        ("33+2/40 with spotting", "third trimester"), ("LMP 6 weeks ago, pain", "first trimester")])
+def test_gestation_said_bare_at_the_start_or_as_weeks_over_forty(note, term):
+    n = read(note, note=True)
+    assert term in n.terms
+    assert "first trimester" not in n.terms or term == "first trimester"
+
+
+def test_weeks_of_a_complaint_are_no_gestation():
+    n = read("4 wks of shin pain when running", note=True)
+    assert n.pregnant is not True and not {"first trimester", "second trimester", "third trimester"} & set(n.terms)
+
+
+@pytest.mark.parametrize("note, group, value", [
+    ("febrile seizure lasting 25 min", "seizure_course", "complex"),
+    ("two episodes within 24 hours of jerking, febrile", "seizure_course", "complex"),
+    ("urine with clots since yesterday", "blood", "gross"),
+])
+def test_more_descriptions_said_in_clinicians_words(note, group, value):
+    assert value in dict(read(note, note=True).described)[group]
+
+
+@pytest.mark.parametrize("note, age", [("20mo with a fever", 20 / 12), ("fever for 3mo, 40M", 40.0), ("rash 2mo ago, 30F", 30.0)])
+def test_months_written_as_one_word_are_an_age_unless_a_duration(note, age):
+    assert read(note, note=True).age_min == pytest.approx(age)
+
+
+def test_a_new_onset_seizure_is_a_first_one_and_walking_off_clears_a_decision_rule():
+    assert dict(read("New-onset seizure. Initial imaging.", note=False).described)["recurrence"] == {"first"}
+    assert dict(read("Fall onto the knee. Able to walk. Initial imaging.", note=False).described)["decision_rule"] == {"negative"}
+    assert dict(read("twisted her knee and walked off the pitch", note=True).described)["decision_rule"] == {"negative"}
