@@ -731,3 +731,49 @@ def test_a_new_onset_seizure_is_a_first_one_and_walking_off_clears_a_decision_ru
     assert dict(read("New-onset seizure. Initial imaging.", note=False).described)["recurrence"] == {"first"}
     assert dict(read("Fall onto the knee. Able to walk. Initial imaging.", note=False).described)["decision_rule"] == {"negative"}
     assert dict(read("twisted her knee and walked off the pitch", note=True).described)["decision_rule"] == {"negative"}
+
+
+@pytest.mark.parametrize("note, term", [
+    ("TSH suppressed and free T4 raised, weight down", "thyrotoxicosis hyperthyroidism"),
+    ("non-healing ulcer under the hallux, probe-to-bone positive", "osteomyelitis diabetic foot infection"),
+    ("pain over the 2nd MTP joint", "foot"),
+    ("fell on the arm, drop-arm sign positive", "rotator cuff subacromial"),
+    ("shoulder popped out in a tackle, apprehension on testing", "dislocation instability"),
+])
+def test_signs_and_labs_add_the_disorder_they_point_to(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_an_age_bound_written_with_a_sign():
+    assert read("Child ≤24 months of age. Initial imaging.", note=False).age_max == 2
+    assert read("Child >24 months of age. Initial imaging.", note=False).age_min == 2
+
+
+def test_a_clear_radiograph_is_a_study_done():
+    assert "next" in read("twisted knee, x-rays clear of fracture, still giving way", note=True).phases
+
+
+@pytest.mark.parametrize("note, term", [
+    ("squamous cell carcinoma of the tongue removed", "cancer malignancy"),
+    ("headache worse lying flat, pulsatile tinnitus", "intracranial hypertension papilledema"),
+    ("headache worse when upright, eased lying down", "intracranial hypotension positional"),
+    ("spinning for seconds when she turns over in bed", "brief episodic vertigo triggered by head movements"),
+    ("fainted during exertion, loud murmur", "cardiovascular etiology"),
+])
+def test_features_that_tell_a_headache_vertigo_or_faint_apart(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_walking_normally_clears_a_decision_rule_and_a_skull_depression_is_high_risk():
+    assert dict(read("rolled ankle, walking normally", note=True).described)["decision_rule"] == {"negative"}
+    assert read("fell off a wall, palpable skull depression", note=True).risk == "high"
+
+
+
+@pytest.mark.parametrize("note, term", [
+    ("inverted the ankle stepping off a kerb", "trauma fall"),
+    ("due a low-dose CT for lung screening", "lung cancer screening"),
+    ("breathless for a year, echo normal", "noncardiovascular origin"),
+])
+def test_a_mechanism_a_screening_request_and_a_sound_heart_add_their_term(note, term):
+    assert term in read(note, note=True).terms
