@@ -559,3 +559,221 @@ def test_an_infant_variant_gates_out_a_teenager_though_it_gives_no_number():
                                         ("adnexal fullness on bimanual exam", "adnexal mass")])
 def test_bedside_words_for_a_finding_add_its_clinical_term(note, term):
     assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [
+    ("heat intolerance, TSH undetectable, free T4 raised", "thyroid"),
+    ("diffuse goitre on palpation", "thyroid"),
+    ("insulin-dependent, T2DM for a decade", "diabetes"),
+    ("recent upper GI haemorrhage so cannot anticoagulate", "contraindication to anticoagulation inferior vena cava filter"),
+    ("sudden pleuritic pain, Wells score 5", "suspected pulmonary embolism"),
+    ("sats 88% on air", "hypoxia"),
+    ("ankle still swollen and painful a fortnight on", "persistent pain"),
+    ("Alvarado 8, rebound tenderness", "appendicitis"),
+])
+def test_clinicians_words_for_a_finding_add_its_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [
+    ("costovertebral angle pain, CVA tenderness on the right", "stroke cerebrovascular"),
+    ("electrolytes: Na, Ca normal", "cancer malignancy"),
+    ("Ca 2.4, albumin fine", "cancer malignancy"),
+    ("blunted costophrenic angle with a meniscus on the film", "internal derangement ligament meniscal tear"),
+    ("Wells for DVT 3, calf swelling", "suspected pulmonary embolism"),
+])
+def test_look_alike_abbreviations_do_not_add_the_wrong_term(note, term):
+    assert term not in read(note, note=True).terms
+
+
+def test_a_patients_age_decides_child_or_adult_over_words_of_the_past():
+    n = read("31 yo woman with headaches since her teens", note=True)
+    assert n.adult is True and n.child is False
+    assert read("teenager with a sore knee", note=True).child is True
+
+
+def test_a_variants_negated_list_excludes_the_population_and_phase_it_names():
+    v = read("Uncomplicated patient (eg, no diabetes, no lack of response to therapy, or pregnancy). Initial imaging.",
+             note=False)
+    assert v.pregnant is False and "follow-up" not in v.phases
+    assert population_gate(v, read("30 yo woman, not pregnant", note=True)) is True
+
+
+def test_initial_or_follow_up_imaging_fits_a_note_naming_no_phase():
+    v = read("Pregnant patient. Flank pain. Initial or follow-up imaging.", note=False)
+    assert phase_fits(v, read("30 yo, 20 weeks pregnant, flank pain", note=True)) is True
+
+
+@pytest.mark.parametrize("note, group, value", [
+    ("fitting child, seizure with a fever of 39", "fever_link", "febrile"),
+    ("shaking episode that lasted about 2 minutes", "seizure_course", "simple"),
+    ("her 3rd urinary infection since spring", "recurrence", "recurrent"),
+    ("back with same pain as last week", "recurrence", "recurrent"),
+    ("renal calculus on CT two days ago", "prior_imaging", "positive"),
+])
+def test_descriptions_said_in_clinicians_words(note, group, value):
+    assert value in dict(read(note, note=True).described)[group]
+
+
+def test_a_finding_on_an_earlier_study_is_known_and_past_the_start():
+    n = read("6 mm calculus at the right VUJ on CT yesterday, pain returned", note=True)
+    assert "known" in n.qualifiers and "next" in n.phases
+    assert "next" in read("endometrium thick on TVUS, result inconclusive, needs further characterization", note=True).phases
+
+
+# An invented topic in our own words: an uncomplicated variant that excludes a comorbidity, one for pregnancy.
+KIDNEY = [
+    row("Infected Kidney", 1, "US Kidneys", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. First episode. Uncomplicated patient (eg, no diabetes, no stones). Initial imaging."),
+    row("Infected Kidney", 2, "CT Abdomen With IV Contrast", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. Complicated patient (eg, recurrent infection, diabetes, stones). Initial imaging."),
+    row("Infected Kidney", 3, "MRI Abdomen Without IV Contrast", UA, 8, panel="Urologic",
+        wording="Suspected infected kidney. Pregnant patient. Initial imaging."),
+]
+
+
+def test_a_variant_whose_wording_excludes_what_the_patient_has_is_out(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    got = r.route("66F, longstanding diabetes, first episode of fever and loin pain, suspected infected kidney")
+    assert got.variant is None or got.variant.number != 1
+    assert all(n != 1 for _t, n in got.candidates)
+    clean = r.route("25F, first episode, otherwise healthy, no diabetes, suspected infected kidney, not pregnant")
+    assert clean.status == "rated" and clean.variant.number == 1
+
+
+def test_a_pregnant_patient_goes_to_the_variant_written_for_pregnancy(tmp_path):
+    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    got = r.route("29F, 24 weeks pregnant, first episode, suspected infected kidney")
+    assert got.status == "rated" and got.variant.number == 3
+
+
+@pytest.mark.parametrize("note, risk", [("Wells low, D-dimer raised", "low"), ("HEART score: moderate", "intermediate"),
+                                        ("pretest probability high", "high")])
+def test_a_risk_level_said_after_the_scores_name(note, risk):
+    assert read(note, note=True).risk == risk
+
+
+@pytest.mark.parametrize("note", ["10 weeks by dates with spotting", "serum hCG 4500, cramps", "7+2 wks by LMP"])
+def test_gestational_weeks_or_a_measured_hcg_say_the_patient_is_pregnant(note):
+    assert read(note, note=True).pregnant is True
+
+
+def test_a_variants_pregnant_woman_names_her_sex_not_an_age_band():
+    v = read("Pregnant woman. Belly pain on the right. Initial imaging.", note=False)
+    assert v.adult is None and v.female is True
+    assert population_gate(v, read("G3P2 at 30 weeks, belly pain on the right", note=True)) is True
+    assert read("a woman with belly pain", note=True).adult is True
+
+
+def test_history_of_says_known_in_a_note_but_names_a_comorbidity_in_a_variant():
+    assert "known" in read("h/o renal stones, flank pain again", note=True).qualifiers
+    assert "known" not in read("New-onset seizure. History of trauma. Initial imaging.", note=False).qualifiers
+    assert "known" in read("Known seizure disorder. Unchanged pattern.", note=False).qualifiers
+
+
+def test_a_referral_to_interventional_radiology_is_the_treatment_phase():
+    assert "treatment" in read("clot in the thigh vein, IR opinion please", note=True).phases
+
+
+@pytest.mark.parametrize("note, term", [
+    ("blacked out in the queue and collapsed", "syncope"),
+    ("hit a door with a closed fist, 4th metacarpal swollen", "hand wrist"),
+    ("cyclist thrown off at a junction", "trauma fall"),
+    ("pedestrian struck by a van", "trauma motor vehicle"),
+    ("tearing pain between the shoulder blades, interscapular", "aortic dissection acute aortic syndrome"),
+    ("new cadet, shin sore after marching drills", "stress fracture"),
+    ("toddler won't stand on the right leg", "limping child"),
+    ("unexplained bruising on the back of a 5 mo", "suspected physical abuse child"),
+    ("heavy irregular periods for a year", "abnormal uterine bleeding"),
+    ("fresh PV bleeding overnight", "vaginal bleeding"),
+    ("passing red urine with clots", "hematuria"),
+    ("pain in the right iliac fossa", "right lower quadrant pain"),
+    ("left calf swollen and tender", "deep venous thrombosis leg swelling"),
+    ("ABCD2 score 5 after arm weakness", "transient ischemic attack"),
+    ("firm lump in the upper neck", "neck mass adenopathy"),
+    ("crushing central pain with ST depression", "acute coronary syndrome"),
+    ("sore throat and runny nose", "acute respiratory illness"),
+    ("LMP 5 weeks ago, urine hCG positive", "reproductive age group"),
+    ("kidney transplant last year, creatinine up", "renal transplant"),
+])
+def test_more_clinicians_words_add_their_clinical_term(note, term):
+    assert term in read(note, note=True).terms
+
+
+@pytest.mark.parametrize("note, term", [("31 wks, painless bleeding", "third trimester"), ("bleeding at 9 weeks", "first trimester"),
+                                        ("33+2/40 with spotting", "third trimester"), ("LMP 6 weeks ago, pain", "first trimester")])
+def test_gestation_said_bare_at_the_start_or_as_weeks_over_forty(note, term):
+    n = read(note, note=True)
+    assert term in n.terms
+    assert "first trimester" not in n.terms or term == "first trimester"
+
+
+def test_weeks_of_a_complaint_are_no_gestation():
+    n = read("4 wks of shin pain when running", note=True)
+    assert n.pregnant is not True and not {"first trimester", "second trimester", "third trimester"} & set(n.terms)
+
+
+@pytest.mark.parametrize("note, group, value", [
+    ("febrile seizure lasting 25 min", "seizure_course", "complex"),
+    ("two episodes within 24 hours of jerking, febrile", "seizure_course", "complex"),
+    ("urine with clots since yesterday", "blood", "gross"),
+])
+def test_more_descriptions_said_in_clinicians_words(note, group, value):
+    assert value in dict(read(note, note=True).described)[group]
+
+
+@pytest.mark.parametrize("note, age", [("20mo with a fever", 20 / 12), ("fever for 3mo, 40M", 40.0), ("rash 2mo ago, 30F", 30.0)])
+def test_months_written_as_one_word_are_an_age_unless_a_duration(note, age):
+    assert read(note, note=True).age_min == pytest.approx(age)
+
+
+def test_a_new_onset_seizure_is_a_first_one_and_walking_off_clears_a_decision_rule():
+    assert dict(read("New-onset seizure. Initial imaging.", note=False).described)["recurrence"] == {"first"}
+    assert dict(read("Fall onto the knee. Able to walk. Initial imaging.", note=False).described)["decision_rule"] == {"negative"}
+    assert dict(read("twisted her knee and walked off the pitch", note=True).described)["decision_rule"] == {"negative"}
+
+
+@pytest.mark.parametrize("note, term", [
+    ("TSH suppressed and free T4 raised, weight down", "thyrotoxicosis hyperthyroidism"),
+    ("non-healing ulcer under the hallux, probe-to-bone positive", "osteomyelitis diabetic foot infection"),
+    ("pain over the 2nd MTP joint", "foot"),
+    ("fell on the arm, drop-arm sign positive", "rotator cuff subacromial"),
+    ("shoulder popped out in a tackle, apprehension on testing", "dislocation instability"),
+])
+def test_signs_and_labs_add_the_disorder_they_point_to(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_an_age_bound_written_with_a_sign():
+    assert read("Child ≤24 months of age. Initial imaging.", note=False).age_max == 2
+    assert read("Child >24 months of age. Initial imaging.", note=False).age_min == 2
+
+
+def test_a_clear_radiograph_is_a_study_done():
+    assert "next" in read("twisted knee, x-rays clear of fracture, still giving way", note=True).phases
+
+
+@pytest.mark.parametrize("note, term", [
+    ("squamous cell carcinoma of the tongue removed", "cancer malignancy"),
+    ("headache worse lying flat, pulsatile tinnitus", "intracranial hypertension papilledema"),
+    ("headache worse when upright, eased lying down", "intracranial hypotension positional"),
+    ("spinning for seconds when she turns over in bed", "brief episodic vertigo triggered by head movements"),
+    ("fainted during exertion, loud murmur", "cardiovascular etiology"),
+])
+def test_features_that_tell_a_headache_vertigo_or_faint_apart(note, term):
+    assert term in read(note, note=True).terms
+
+
+def test_walking_normally_clears_a_decision_rule_and_a_skull_depression_is_high_risk():
+    assert dict(read("rolled ankle, walking normally", note=True).described)["decision_rule"] == {"negative"}
+    assert read("fell off a wall, palpable skull depression", note=True).risk == "high"
+
+
+
+@pytest.mark.parametrize("note, term", [
+    ("inverted the ankle stepping off a kerb", "trauma fall"),
+    ("due a low-dose CT for lung screening", "lung cancer screening"),
+    ("breathless for a year, echo normal", "noncardiovascular origin"),
+])
+def test_a_mechanism_a_screening_request_and_a_sound_heart_add_their_term(note, term):
+    assert term in read(note, note=True).terms

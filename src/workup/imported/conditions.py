@@ -49,6 +49,7 @@ class ConceptsFile(_Strict):
     schema_version: Literal[1]
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"], Regex]
+    note_adult: Regex = r"(?!x)x"  # words that make a note's patient an adult, though a variant's use of them names a sex
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     age_words: dict[Regex, float] = {}  # a variant's word for an age group → the age (years) it stays under
     negated_span: Regex
@@ -66,6 +67,7 @@ class ConceptsFile(_Strict):
     phases: dict[str, Regex]
     qualifiers: dict[str, Regex]
     negated_qualifiers: dict[str, Regex] = {}
+    note_qualifiers: dict[str, Regex] = {}  # read in notes only: a variant's "history of tumor" names a comorbidity, not its stance
     risk: dict[str, Regex]
     exclusive: list[_Exclusive]
     stopwords: list[str]
@@ -97,6 +99,7 @@ class Lexicon:
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     untelling: frozenset[str] = frozenset()
     negated_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    note_qualifiers: tuple[tuple[str, re.Pattern[str]], ...] = ()
     raw_values: frozenset[tuple[str, str]] = frozenset()
     dominant: frozenset[tuple[str, str]] = frozenset()
     history_span: re.Pattern[str] = re.compile(r"(?!x)x")
@@ -105,6 +108,7 @@ class Lexicon:
     variant_alternatives_span: re.Pattern[str] = re.compile(r"(?!x)x(?P<list>)")
     age_words: tuple[tuple[re.Pattern[str], float], ...] = ()
     uncounted: frozenset[str] = frozenset()  # exclusive groups that rule variants out without counting toward one
+    note_adult: re.Pattern[str] = re.compile(r"(?!x)x")
 
     def respell(self, text: str) -> str:
         """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
@@ -143,11 +147,13 @@ def lexicon() -> Lexicon:
         note_age=re.compile(f.note_age, i), note_sex=re.compile(f.note_sex, i),
         note_age_months=re.compile(f.note_age_months, i),
         age_min=re.compile(f.age_min, i), age_max=re.compile(f.age_max, i), age_range=re.compile(f.age_range, i),
-        phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers), risk=comp(f.risk),
+        phases=comp(f.phases), qualifiers=comp(f.qualifiers), negated_qualifiers=comp(f.negated_qualifiers),
+        note_qualifiers=comp(f.note_qualifiers), risk=comp(f.risk),
         exclusive=tuple((g.id, comp(g.values)) for g in f.exclusive),
         raw_values=frozenset((g.id, v) for g in f.exclusive for v in g.raw),
         dominant=frozenset((g.id, v) for g in f.exclusive for v in g.dominant),
         uncounted=frozenset(g.id for g in f.exclusive if not g.counts),
+        note_adult=re.compile(f.note_adult, i),
         age_words=tuple((re.compile(p, i), hi) for p, hi in f.age_words.items()),
         history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
@@ -248,7 +254,7 @@ def unframed(text: str) -> str:
     lex = lexicon()
     # an aside in brackets and what a title includes or excludes are not its problem
     t = _ASIDE.sub(" ", lex.respell(" ".join(text.split())))
-    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"]] + [
+    for rx in [rx for _k, rx in lex.phases] + [rx for _k, rx in lex.qualifiers] + [lex.population["child"], lex.population["adult"], lex.note_adult] + [
             rx for _g, values in lex.exclusive for _k, rx in values]:
         t = rx.sub(" ", t)
     return t
@@ -273,8 +279,14 @@ def read(text: str, *, note: bool) -> Reading:
     raw_from = lex.relative_span.sub(" ", t) if note else t  # negations kept, a relative's illness not
     terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
+    if not note:
+        # a variant's negation runs to the end of its sentence: "no history of diabetes, …, or pregnancy" excludes it
+        kept = affirmed(t, variant=True)
+        pop = {k: False if v is True and not lex.population[k].search(kept) else v for k, v in pop.items()}
     lo = hi = None
     if note:
+        if pop["adult"] is not True:
+            pop["adult"] = _said(lex.note_adult, t) or pop["adult"]
         m = lex.note_age.search(t)
         mm = lex.note_age_months.search(t)
         if m is not None:
@@ -282,8 +294,8 @@ def read(text: str, *, note: bool) -> Reading:
         elif mm is not None:
             lo = hi = _years(mm.group(1), mm.group(2))
         if lo is not None:
-            pop["child"] = lo < 18 if pop["child"] is None else pop["child"]
-            pop["adult"] = lo >= 18 if pop["adult"] is None else pop["adult"]
+            # the patient's age says child or adult over words of the past ("migraine since her teens")
+            pop["child"], pop["adult"] = lo < 18, lo >= 18
         sx = lex.note_sex.search(t)
         if sx is not None:  # "58M" says the sex outright, over pronouns that may be a relative's
             pop["male"], pop["female"] = sx.group(1).lower() == "m", sx.group(1).lower() == "f"
@@ -319,7 +331,8 @@ def read(text: str, *, note: bool) -> Reading:
         phases=_phases(t, note),
         # "no known CAD" does not say known; "no previous history of it" says the problem is new (suspected)
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(described_from))
-        | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t)),
+        | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t))
+        | frozenset(k for k, rx in lex.note_qualifiers if note and rx.search(described_from)),
         risk=next((k for k, rx in lex.risk if rx.search(t)), None),
         risks=frozenset(k for k, rx in lex.risk if rx.search(t)),
         described=tuple((g, _dominated(g, said_values, note)) for g, values in lex.exclusive
@@ -346,6 +359,10 @@ def _dominated(group: str, values: frozenset[str], note: bool) -> frozenset[str]
 def _phases(t: str, note: bool) -> frozenset[str]:
     """The phases a text names; a note following up a known problem is not screening, however well the patient is."""
     found = frozenset(k for k, rx in lexicon().phases if rx.search(t))
+    if not note:
+        # a phase said only inside a variant's negation ("no … lack of response to therapy") is not its phase
+        kept = affirmed(t, variant=True)
+        found = frozenset(k for k in found if k == "initial" or dict(lexicon().phases)[k].search(kept))
     if note and found & {"follow-up", "surveillance"}:
         found -= {"screening"}
     return found

@@ -15,7 +15,10 @@ lexicon's clinical terms added). For a note:
    first's title and of no close rival's; a rival whose whole title the note says of the
    present (not its history) and the first never does keeps the note from being rated;
 3. within the topic, variants whose phase, risk level or exclusive descriptions are false
-   are out (a phase that rules out every variant is taken as unknown instead). The rest
+   are out (a phase that rules out every variant is taken as unknown instead), and so are
+   variants whose wording excludes a clinical term the patient has ("uncomplicated: no
+   history of diabetes" for a diabetic) and, for a pregnant patient or a child, variants
+   that never say who when a sibling is written for her. The rest
    are ordered by telling words, with each typed description, stance (suspected/known)
    and risk level the note shares counting as two. One variant ahead with none of its
    conditions unknown is rated; so is one far ahead (``RATE_LEAD``) that is open only on
@@ -49,6 +52,7 @@ KNOWN_PENALTY = 0.6  # a title for a suspected problem, for a note that says the
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
 STANCES = frozenset({"suspected", "known"})
+SPECIFIC_POPULATIONS = ("pregnant", "child")  # a note of one of these goes to the variants written for it when a sibling is
 SETTLED_ALONE = ("population", "risk")  # the last variant standing is rated unless one of these is unknown
 NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
 DESCRIBED_HIT = 2  # a deciding description the note shares with a variant counts as this many telling words
@@ -74,6 +78,7 @@ class Compiled:
     variant: ImportedVariant
     reading: Reading
     uncompiled: tuple[str, ...]  # sentences of the wording no condition or clinical term was read from
+    excluded: frozenset[str] = frozenset()  # clinical terms the wording says only in a negation ("no history of diabetes")
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,10 @@ def _compile(topic: ImportedTopic, v: ImportedVariant) -> Compiled:
         if not (s.terms or s.phases or s.qualifiers or s.risk or s.age_min is not None or s.age_max is not None
                 or any(x is not None for x in (s.child, s.adult, s.female, s.male, s.pregnant))):
             left.append(sentence)
-    return Compiled(topic, v, r, tuple(left))
+    lex = lexicon()
+    negated = " ".join(m.group(0) for m in lex.variant_negated_span.finditer(lex.respell(v.text)))
+    excluded = frozenset(clinical_terms(negated)) - frozenset(clinical_terms(affirmed(lex.respell(v.text), variant=True)))
+    return Compiled(topic, v, r, tuple(left), excluded)
 
 
 class Router:
@@ -188,7 +196,9 @@ class Router:
         said = set(q)
         # the patient's own words (not a relative's illness), for telling variants apart
         mine = affirmed(lexicon().respell(" ".join(text.split())), relatives=False)
-        own = set(tokens(mine, clinical_terms(mine)))
+        own_terms = clinical_terms(mine)
+        own = set(tokens(mine, own_terms))
+        has = frozenset(own_terms)
         best: dict[str, tuple[float, list[tuple[float, Compiled, bool | None]]]] = {}
         factor: dict[str, float] = {}
         for c, s in zip(self.compiled, scores):
@@ -226,14 +236,14 @@ class Router:
         # the note says the whole of the first's title and of no close rival's: the first is the problem named
         named_first = covered >= 1.0 and close and not any(self.title_core[t] <= said for t in close)
         if (close and not named_first) or covered < TITLE_COVER or named:
-            cands = [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
+            cands = [(self.pack.topics[t].title, self._choose(t, its, note, own, has)[1][0][0])
                      for t, (_s, its) in ranked[:3] if _s >= CANDIDATE_MARGIN * s1 or t == tid]
-            cands += [(self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
+            cands += [(self.pack.topics[t].title, self._choose(t, its, note, own, has)[1][0][0])
                       for t, (_s, its) in ranked if t in named][:2]
             cands = list(dict.fromkeys(cands))
             return Route("needs-information", None, None, tuple(cands), (("topic", QUESTIONS["topic"]),),
                          "more than one imported topic fits the note", note)
-        status, chosen, missing = self._choose(tid, items, note, own)
+        status, chosen, missing = self._choose(tid, items, note, own, has)
         if status == "none" and not close:
             return Route("no-criteria-apply", topic, None, (), (), f"no variant of {topic.title} fits the note", note)
         if status == "rated":
@@ -242,7 +252,7 @@ class Router:
         cands = tuple((topic.title, n) for n, _s, _id in sorted(chosen)) if status != "none" else ()
         if close:
             # the named topic settled nothing: the close topics stay candidates, the named one's variants first
-            cands += tuple((self.pack.topics[t].title, self._choose(t, its, note, own)[1][0][0])
+            cands += tuple((self.pack.topics[t].title, self._choose(t, its, note, own, has)[1][0][0])
                            for t, (_s, its) in rest[:2] if t in close)
             return Route("needs-information", None, None, cands, tuple((k, QUESTIONS[k]) for k in missing)
                          + (("topic", QUESTIONS["topic"]),), "more than one imported topic fits the note", note)
@@ -323,11 +333,13 @@ class Router:
         lowered = [kv if kv[0] not in moved else (kv[0], (min(kv[1][0], floor), kv[1][1])) for kv in ranked]
         return lowered[:1] + sorted(lowered[1:], key=lambda kv: (-kv[1][0], kv[0]))
 
-    def _choose(self, tid: str, items: list, note: Reading, said: set[str]
+    def _choose(self, tid: str, items: list, note: Reading, said: set[str], has: frozenset[str] = frozenset()
                 ) -> tuple[str, list[tuple[int, float, str]], list[str]]:
         """The three-valued variant choice within one topic.
 
-        Variants with a false condition are out. The rest are ordered by the words that tell
+        Variants with a false condition, or whose wording excludes a clinical term the note
+        has (``has``), are out; a pregnant patient or a child keeps only the variants written
+        for them when there are any. The rest are ordered by the words that tell
         this topic's variants apart (then the lexical score). The first is rated when it is
         strictly ahead of the next on those words (or alone) and none of its conditions is
         unknown where the remaining candidates differ; otherwise the close ones are candidates,
@@ -347,6 +359,10 @@ class Router:
         if not alive:
             first = max(items, key=lambda x: (x[0], -x[1].variant.number))[1]
             return "none", [(first.variant.number, 0.0, first.variant.id)], []
+        # a pregnant patient (or a child) is the business of the sibling written for her, over one that never says who
+        for who in SPECIFIC_POPULATIONS:
+            if getattr(note, who) is True and any(getattr(a[1].reading, who) is True for a in alive):
+                alive = [a for a in alive if getattr(a[1].reading, who) is True]
         # exclusive descriptions that differ among the variants still in play decide between them
         groups: dict[str, set] = {}
         for a in alive:
@@ -357,7 +373,8 @@ class Router:
         kept = []
         for s, c, gate, phase, risk in alive:
             described = described_fits(c.reading, note, deciding)
-            if described is False:
+            # a variant whose wording excludes what the patient has ("uncomplicated: no diabetes") is not hers
+            if described is False or c.excluded & has:
                 continue
             kept.append((s, c, {"population": gate, "phase": phase, "risk": risk, "described": described}))
         if not kept:
