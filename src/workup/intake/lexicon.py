@@ -324,12 +324,14 @@ def _combinations(raw: dict, fact_ids: frozenset[str] | None, problems: Problems
 
 def _context(cf: ContextFile, problems: Problems) -> list[ContextSpec]:
     context: list[ContextSpec] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     for i, r in enumerate(cf.rules):
         default = cf.defaults.get(r.category)
         scope = r.max_scope if r.max_scope is not None else (default.max_scope if default else None)
         for lit in r.cues():
-            key = lit.lower()
+            # a checklist answer (item_end) is matched only before a mark, so it may share its word
+            # with a cue read anywhere ("night sweats no," beside "no fever")
+            key = (lit.lower(), r.item_end)
             if key in seen:
                 problems.add("context.yaml", f"rules.{i}", f"cue {lit!r} is listed twice (use BIDIRECTIONAL)")
             seen.add(key)
