@@ -50,6 +50,8 @@ class ConceptsFile(_Strict):
     synonyms: list[_Synonym]
     population: dict[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"], Regex]
     note_adult: Regex = r"(?!x)x"  # words that make a note's patient an adult, though a variant's use of them names a sex
+    # populations whose own variants take a patient of theirs over siblings that never say who
+    specific_populations: list[Literal["child", "adult", "female", "male", "pregnant", "nonpregnant"]] = []
     childbearing_years: tuple[float, float] = (10.0, 55.0)
     age_words: dict[Regex, float] = {}  # a variant's word for an age group → the age (years) it stays under
     negated_span: Regex
@@ -109,6 +111,7 @@ class Lexicon:
     age_words: tuple[tuple[re.Pattern[str], float], ...] = ()
     uncounted: frozenset[str] = frozenset()  # exclusive groups that rule variants out without counting toward one
     note_adult: re.Pattern[str] = re.compile(r"(?!x)x")
+    specific_populations: tuple[str, ...] = ()
 
     def respell(self, text: str) -> str:
         """British spellings as American ones ("haemoptysis" → "hemoptysis"), so both sides meet."""
@@ -154,6 +157,7 @@ def lexicon() -> Lexicon:
         dominant=frozenset((g.id, v) for g in f.exclusive for v in g.dominant),
         uncounted=frozenset(g.id for g in f.exclusive if not g.counts),
         note_adult=re.compile(f.note_adult, i),
+        specific_populations=tuple(f.specific_populations),
         age_words=tuple((re.compile(p, i), hi) for p, hi in f.age_words.items()),
         history_span=re.compile(f.history_span, i),
         stopwords=frozenset(STOPWORDS_EN) | frozenset(f.stopwords),
@@ -274,14 +278,15 @@ def read(text: str, *, note: bool) -> Reading:
     lex = lexicon()
     t = lex.respell(" ".join(text.split()))
     said = affirmed(t) if note else t
+    # a variant's wording outside its negations, which run to the end of their sentence
+    kept = None if note else affirmed(t, variant=True)
     # a variant's negated sentences ("No neurologic deficit.") describe what it is not
-    described_from = affirmed(t, relatives=False) if note else _listless(affirmed(t, variant=True))
+    described_from = affirmed(t, relatives=False) if kept is None else _listless(kept)
     raw_from = lex.relative_span.sub(" ", t) if note else t  # negations kept, a relative's illness not
     terms = clinical_terms(said)
     pop = {k: _said(rx, t) for k, rx in lex.population.items()}
-    if not note:
+    if kept is not None:
         # a variant's negation runs to the end of its sentence: "no history of diabetes, …, or pregnancy" excludes it
-        kept = affirmed(t, variant=True)
         pop = {k: False if v is True and not lex.population[k].search(kept) else v for k, v in pop.items()}
     lo = hi = None
     if note:
@@ -328,7 +333,7 @@ def read(text: str, *, note: bool) -> Reading:
         terms=terms,
         child=pop["child"], adult=pop["adult"], female=pop["female"], male=pop["male"], pregnant=pop["pregnant"],
         age_min=lo, age_max=hi,
-        phases=_phases(t, note),
+        phases=_phases(t, note, kept),
         # "no known CAD" does not say known; "no previous history of it" says the problem is new (suspected)
         qualifiers=frozenset(k for k, rx in lex.qualifiers if rx.search(described_from))
         | frozenset(k for k, rx in lex.negated_qualifiers if rx.search(t))
@@ -356,13 +361,13 @@ def _dominated(group: str, values: frozenset[str], note: bool) -> frozenset[str]
     return top or values
 
 
-def _phases(t: str, note: bool) -> frozenset[str]:
-    """The phases a text names; a note following up a known problem is not screening, however well the patient is."""
-    found = frozenset(k for k, rx in lexicon().phases if rx.search(t))
-    if not note:
-        # a phase said only inside a variant's negation ("no … lack of response to therapy") is not its phase
-        kept = affirmed(t, variant=True)
-        found = frozenset(k for k in found if k == "initial" or dict(lexicon().phases)[k].search(kept))
+def _phases(t: str, note: bool, kept: str | None = None) -> frozenset[str]:
+    """The phases a text names; a note following up a known problem is not screening, however well the patient is.
+
+    ``kept``: a variant's wording outside its negations — a phase said only inside one ("no … lack
+    of response to therapy") is not its phase.
+    """
+    found = frozenset(k for k, rx in lexicon().phases if rx.search(t) and (kept is None or k == "initial" or rx.search(kept)))
     if note and found & {"follow-up", "surveillance"}:
         found -= {"screening"}
     return found

@@ -52,7 +52,6 @@ KNOWN_PENALTY = 0.6  # a title for a suspected problem, for a note that says the
 UNSAID_PREGNANT_PENALTY = 0.6  # a topic for pregnancy, for a note that does not say the patient is pregnant
 MAX_CANDIDATES = 6
 STANCES = frozenset({"suspected", "known"})
-SPECIFIC_POPULATIONS = ("pregnant", "child")  # a note of one of these goes to the variants written for it when a sibling is
 SETTLED_ALONE = ("population", "risk")  # the last variant standing is rated unless one of these is unknown
 NAMED_WORDS = 2  # a rival topic whose title's problem words (at least this many) the note all says keeps a note from being rated
 DESCRIBED_HIT = 2  # a deciding description the note shares with a variant counts as this many telling words
@@ -360,7 +359,7 @@ class Router:
             first = max(items, key=lambda x: (x[0], -x[1].variant.number))[1]
             return "none", [(first.variant.number, 0.0, first.variant.id)], []
         # a pregnant patient (or a child) is the business of the sibling written for her, over one that never says who
-        for who in SPECIFIC_POPULATIONS:
+        for who in lexicon().specific_populations:  # concepts.yaml
             if getattr(note, who) is True and any(getattr(a[1].reading, who) is True for a in alive):
                 alive = [a for a in alive if getattr(a[1].reading, who) is True]
         # exclusive descriptions that differ among the variants still in play decide between them

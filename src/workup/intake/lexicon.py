@@ -161,6 +161,33 @@ class ScopeCues:
 
 
 @dataclass(frozen=True)
+class DictationMarks:
+    """context.yaml's ``spoken_marks``, compiled once: the spoken words (``found``), the words around
+    one that keep it a word (``keep_after`` before it, ``keep_before`` after it), each word's mark,
+    and how many a text must say to be a dictation."""
+
+    found: "re.Pattern[str]"
+    keep_after: "re.Pattern[str] | None"
+    keep_before: "re.Pattern[str] | None"
+    marks: Mapping[str, str]
+    min_count: int
+
+
+def _dictation_marks(sm: SpokenMarks | None) -> DictationMarks | None:
+    if sm is None:
+        return None
+    words = sorted(sm.marks, key=len, reverse=True)
+    i = re.IGNORECASE
+    return DictationMarks(
+        found=re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", i),
+        keep_after=re.compile(r"(?:" + sm.keep_after + r")\s*$", i) if sm.keep_after else None,
+        keep_before=re.compile(r"^\s*(?:" + sm.keep_before + r")", i) if sm.keep_before else None,
+        marks={k.lower(): v for k, v in sm.marks.items()},
+        min_count=sm.min_count,
+    )
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything the reader knows, as loaded from the rule files."""
 
@@ -195,8 +222,8 @@ class Lexicon:
     heading_qualifiers: frozenset[str] = frozenset()
     # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
     dated_years: "DatedYears | None" = None
-    # context.yaml's spoken_marks: punctuation said aloud in a dictation (None: read as words)
-    spoken_marks: "SpokenMarks | None" = None
+    # context.yaml's spoken_marks, compiled: punctuation said aloud in a dictation (None: read as words)
+    spoken_marks: "DictationMarks | None" = None
 
 
 # --------------------------------------------------------------------- loading
@@ -482,7 +509,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
         list_back=frozenset(w.lower() for w in cf.lists.back),
         dated_years=cf.dated_years,
-        spoken_marks=cf.spoken_marks,
+        spoken_marks=_dictation_marks(cf.spoken_marks),
     )
 
 

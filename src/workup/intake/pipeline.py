@@ -365,7 +365,7 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
         if not lexicon.by_id[a.label_].list_negation or b.start <= a.end or ix.sent_start[a.start] != ix.sent_start[b.start]:
             continue
         gap = range(a.end, b.start)
-        if any(doc[i].lower_ in lexicon.list_back for i in gap) and all(doc[i].lower_ in lexicon.list_back for i in gap):
+        if all(doc[i].lower_ in lexicon.list_back for i in gap):  # b.start > a.end: the gap has a token
             cats[prev] = cats[prev] | {"NEGATED_EXISTENCE"}
     return cats
 
@@ -497,14 +497,10 @@ def spoken_marks(text: str, lexicon: Lexicon) -> str:
     sm = lexicon.spoken_marks
     if sm is None:
         return text
-    words = sorted(sm.marks, key=len, reverse=True)
-    found = re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.IGNORECASE)
-    keep_after = re.compile(r"(?:" + sm.keep_after + r")\s*$", re.IGNORECASE) if sm.keep_after else None
-    keep_before = re.compile(r"^\s*(?:" + sm.keep_before + r")", re.IGNORECASE) if sm.keep_before else None
     hits = [
-        m for m in found.finditer(text)
-        if not (keep_after and keep_after.search(text, max(0, m.start() - 40), m.start()))
-        and not (keep_before and keep_before.match(text[m.end(): m.end() + 40]))
+        m for m in sm.found.finditer(text)
+        if not (sm.keep_after and sm.keep_after.search(text, max(0, m.start() - 40), m.start()))
+        and not (sm.keep_before and sm.keep_before.match(text[m.end(): m.end() + 40]))
     ]
     if len(hits) < sm.min_count:
         return text

@@ -81,10 +81,9 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     # a spine complaint said to be unchanged, beside another complaint, is that complaint's background
     steady = any(m.status is Assertion.AFFIRMED and m.rule in cues.stable for m in mentions) and not any(
         m.status is Assertion.AFFIRMED and m.rule in cues.worse for m in mentions)
-    beside = other is not None and (cues.complaints.get(other.rule) or cues.questions.get(other.rule)) in cues.steady_beside
-    background = background or (beside and steady and not asks_spine and not emergency)
+    system = (cues.complaints.get(other.rule) or cues.questions[other.rule]) if other is not None else None
+    background = background or (system in cues.steady_beside and steady and not asks_spine and not emergency)
     if other is not None:
-        system = cues.complaints.get(other.rule) or cues.questions[other.rule]
         spine = not background and (spine or any(n in told for n in cues.spine_with.get(system, ())))
         out.append(("other_complaint", system, other))
         out.append(("other_complaint_text", other.phrase.lstrip("?#:- ").strip(), other))
