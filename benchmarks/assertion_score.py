@@ -5,7 +5,7 @@ Usage: python benchmarks/assertion_score.py [CORPUS.jsonl] [--concepts concepts.
 
 Each corpus line names one concept of a short note and its status as a careful reader gives it:
 affirmed (the patient has it now), negated, family (someone else's), hypothetical (a possibility,
-plan or warning) or historical (over and done). The intake reads the note; the concept counts as
+plan or warning) or historical (over and done). The intake reads the note (as on 2026-12-01); the concept counts as
 read affirmed when one of its facts (concepts.yaml) is true, negated when one is false and none is
 true, and not read otherwise. Reported:
 
@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "intake" / "assertions" / "x1.jsonl"
+AS_OF = date(2026, 12, 1)  # the consultation date the notes are read on (written years date history)
 
 
 def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -69,7 +71,7 @@ def main() -> int:
     wrong: list[tuple[dict, str]] = []
     by_status: dict[str, dict[str, int]] = {}
     for r in rows:
-        facts = {k: f.value for k, f in read(r["text"], kb).facts.items()}
+        facts = {k: f.value for k, f in read(r["text"], kb, AS_OF).facts.items()}
         got = read_status(facts, concepts[r["concept"]])
         gold = r["status"]
         by_status.setdefault(gold, {}).setdefault(got, 0)

@@ -25,7 +25,22 @@ def test_rules_load_and_use_known_facts():
 
 def test_suspected_forms_are_facts():
     for k, v in LEX.suspected_forms.items():
-        assert k in KB.facts and v in KB.facts
+        assert k in KB.facts and (v is None or v in KB.facts)  # None: a risk factor, not suspected
+
+
+def test_a_suspected_risk_factor_is_not_read():
+    for text in ("?IVDU - pt evasive.", "DEXA to exclude osteoporosis.", "?immunocompromised, await the discharge summary."):
+        facts = read("Low back pain for 2 weeks. " + text, KB).facts
+        assert not any(f.value is True for k, f in facts.items() if k in ("ivdu", "osteoporosis", "immunosuppressed")), text
+
+
+def test_a_history_said_to_be_over_gives_no_symptom_but_a_bare_history_does():
+    over = read("Neck pain 1 month. Had tingling down the R arm in 2017, settled within weeks.", KB, date(2026, 12, 1)).facts
+    assert "radiculopathy" not in over or over["radiculopathy"].value is not True
+    bare = read("h/o pain radiating down the right leg for 3 weeks.", KB).facts
+    assert bare["radiculopathy"].value is True
+    cancer = read("Low back pain 2 weeks. Prostate cancer 2012, fully treated.", KB, date(2026, 12, 1)).facts
+    assert cancer["malignancy_history"].value is True  # a history of cancer is the fact itself
 
 
 @pytest.mark.parametrize("spec", [t for t in LEX.targets if t.examples], ids=lambda t: t.id)

@@ -44,6 +44,9 @@ REGIONS = ("cervical", "thoracic", "lumbar", "other", "level", "words", "limb")
 # the fact that records prior surgery on each spinal region (shared by the text and ICD-10 readers)
 PRIOR_SURGERY_FACT = {"cervical": "prior_surgery_cervical", "thoracic": "prior_surgery_thoracic", "lumbar": "prior_surgery_lumbar"}
 LAYERS = ("main", "course", "value", "scope", "question")
+# what a history mention gives: keep (its facts), drop (nothing), over (nothing once it is said to be
+# over and done — dated years back or resolved — its facts for a bare "h/o")
+HISTORICAL_MODES = ("keep", "drop", "over")
 _TARGET_KEYS = frozenset({
     "id", "pattern", "layer", "facts", "negated", "possible", "historical", "region",
     "region_rank", "surgery", "value", "blanket", "default", "list_negation", "examples", "hypothetical",
@@ -252,8 +255,9 @@ def _default_negated(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: False for k, v in facts.items() if v is True}
 
 
-def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str]) -> dict[str, Any]:
-    return {forms.get(k, k): True for k, v in facts.items() if v is True}
+def _default_possible(facts: Mapping[str, Any], forms: Mapping[str, str | None]) -> dict[str, Any]:
+    # a fact whose suspected form is null is a risk factor: a suspicion of it is not it
+    return {forms.get(k, k): True for k, v in facts.items() if v is True and forms.get(k, k) is not None}
 
 
 def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> tuple[list[TargetSpec], dict[str, str]]:
@@ -292,6 +296,8 @@ def _targets(raw: dict, fact_ids: frozenset[str] | None, problems: Problems) -> 
         negated = dict(r["negated"]) if "negated" in r else _default_negated(facts)
         possible = dict(r["possible"]) if "possible" in r else _default_possible(facts, forms)
         default = dict(r.get("default") or {})
+        if r.get("historical", "keep") not in HISTORICAL_MODES:
+            problems.add(file, where, f"historical must be one of {HISTORICAL_MODES}")
         if r.get("layer", "main") not in LAYERS:
             problems.add(file, where, f"layer must be one of {LAYERS}")
         if r.get("region") is not None and r["region"] not in REGIONS:

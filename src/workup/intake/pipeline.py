@@ -450,7 +450,7 @@ def date_history(
             continue
         j = bisect_left(dated, s.end)
         if j < len(dated) and dated[j] < ix.sent_end[s.start] and breaks[dated[j]] == breaks[s.end]:
-            out[k] = cats[k] | {"HISTORICAL"}
+            out[k] = cats[k] | {"HISTORICAL", "ENDED"}
         elif years:
             # the past year nearest the finding on each side, within its sentence and clause
             a = bisect_left(years, s.end)
@@ -460,7 +460,7 @@ def date_history(
             if (after is not None and after < ix.sent_end[s.start] and breaks[after] == breaks[s.end]) or (
                 before is not None and before >= ix.sent_start[s.start] and breaks[before + 1] == breaks[s.start]
             ):
-                out[k] = cats[k] | {"HISTORICAL"}
+                out[k] = cats[k] | {"HISTORICAL", "ENDED"}
     return out
 
 

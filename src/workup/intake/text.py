@@ -6,7 +6,8 @@ mention into facts according to its assertion status, and resolves conflicts:
 - negated → the rule's ``negated`` facts (a red flag is set ``False``, never ``True``);
 - family or hypothetical → no fact at all (the mention is still listed);
 - possible / suspected → the *suspected* form of the fact (``infection_suspected`` …);
-- historical → kept for history facts, dropped where the rule says so (trauma, fever …).
+- historical → kept for history facts, dropped where the rule says so (trauma, fever …); a
+  symptom's history is dropped once it is said to be over (dated years back, resolved).
 
 Among mentions of one boolean fact, ``True`` wins (a red flag mentioned anywhere counts);
 the longest symptom duration wins; the most recent surgery wins (``choose`` in
@@ -60,6 +61,8 @@ class Mention:
     sentence_end: int
     status: Assertion
     facts: tuple[tuple[str, FactValue], ...] = ()
+    # said to be over and done: dated years back or resolved ("sciatica 2017, settled within weeks")
+    over: bool = False
 
     def evidence(self) -> Evidence:
         """The sentence this mention sits in, as evidence for a fact."""
@@ -138,6 +141,7 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
                 sentence_start=sentence_start,
                 sentence_end=sentence_end,
                 status=status,
+                over=status is Assertion.HISTORICAL and "ENDED" in cat,
             )
         )
     return _interpret(text, mentions, kb, as_of)
@@ -169,14 +173,16 @@ def _status(cats: set[str]) -> Assertion:
     # result says nothing of a finding that was stated, not suspected ("known myeloma, bone scan clear").
     if "RULED_OUT" in cats and "POSSIBLE_EXISTENCE" in cats and not cats & {"FAMILY", "HYPOTHETICAL"}:
         return Assertion.NEGATED
+    if "ENDED" in cats:  # over and done is history of its own kind
+        cats = cats | {"HISTORICAL"}
     for s in _STATUS_ORDER:
         if _CATEGORY[s] in cats:
             return s
     return Assertion.AFFIRMED
 
 
-def _given(spec: TargetSpec, status: Assertion) -> dict[str, FactValue]:
-    """The facts one mention gives, by its assertion status."""
+def _given(spec: TargetSpec, status: Assertion, over: bool = False) -> dict[str, FactValue]:
+    """The facts one mention gives, by its assertion status (``over``: a history said to be over)."""
     if status is Assertion.HYPOTHETICAL and spec.hypothetical in ("keep", "only"):
         return dict(spec.facts)
     if spec.hypothetical == "only":
@@ -187,7 +193,7 @@ def _given(spec: TargetSpec, status: Assertion) -> dict[str, FactValue]:
         return dict(spec.negated)
     if status is Assertion.POSSIBLE:
         return dict(spec.possible)
-    if status is Assertion.HISTORICAL and spec.historical == "drop":
+    if status is Assertion.HISTORICAL and (spec.historical == "drop" or (over and spec.historical == "over")):
         return {}
     return dict(spec.facts)
 
@@ -217,7 +223,7 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
     aside: list[tuple[float, Mention]] = []  # plain durations in sentences that name no symptom
     for m in mentions:
         spec = lex.by_id[m.rule]
-        gives = _given(spec, m.status)
+        gives = _given(spec, m.status, m.over)
         for k, v in gives.items():
             col.add(k, v, m)
         positive = m.status in (Assertion.AFFIRMED, Assertion.HISTORICAL, Assertion.POSSIBLE)
