@@ -21,6 +21,7 @@ from workup.intake.schema import (
     CONTEXT_CATEGORIES,
     ContextFile,
     DatedYears,
+    Indication,
     RegionsFile,
     ScopeRulesFile,
     SpokenMarks,
@@ -225,6 +226,8 @@ class Lexicon:
     heading_qualifiers: frozenset[str] = frozenset()
     # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
     dated_years: "DatedYears | None" = None
+    # context.yaml's indication: what an operation was done for is its history (None: not read)
+    indication: "Indication | None" = None
     # context.yaml's spoken_marks, compiled: punctuation said aloud in a dictation (None: read as words)
     spoken_marks: "DictationMarks | None" = None
 
@@ -515,6 +518,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
         list_back=frozenset(w.lower() for w in cf.lists.back),
         dated_years=cf.dated_years,
+        indication=cf.indication,
         spoken_marks=_dictation_marks(cf.spoken_marks),
     )
 

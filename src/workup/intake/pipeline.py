@@ -464,6 +464,40 @@ def date_history(
     return out
 
 
+def indication_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon: Lexicon) -> list[set[str]]:
+    """Make history what an operation was done for: "4 months post T10-L2 fusion for T12 burst
+    fracture (fall from roof)" — the fall is the operation's reason, not a new injury
+    (``indication`` in context.yaml). The reach runs from the indication word after a surgery
+    mention to a stop word ("with", "now": "s/p fusion for stenosis with new weakness"), a comma, a
+    semicolon or the sentence's end, at most ``max_tokens`` tokens.
+    """
+    rule = lexicon.indication
+    if rule is None:
+        return cats
+    words = {w.lower() for w in rule.words}
+    stops = {w.lower() for w in rule.stops}
+    ix = doc_index(doc, lexicon)
+    reach: list[tuple[int, int]] = []
+    for k, s in enumerate(spans):
+        if lexicon.by_id[s.label_].surgery is None or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+            continue
+        i = s.end
+        if i >= len(doc) or doc[i].lower_ not in words:
+            continue
+        end = i + 1
+        limit = min(ix.sent_end[s.start], i + 1 + rule.max_tokens)
+        while end < limit and doc[end].text not in (",", ";") and doc[end].lower_ not in stops:
+            end += 1
+        reach.append((i + 1, end))
+    if not reach:
+        return cats
+    out = list(cats)
+    for k, s in enumerate(spans):
+        if lexicon.by_id[s.label_].layer == "main" and any(a <= s.start and s.end <= b for a, b in reach):
+            out[k] = cats[k] | {"HISTORICAL"}
+    return out
+
+
 def _past_years(spans: list[Any], doc: Any, lexicon: Lexicon, as_of_year: int | None) -> list[int]:
     """Token indices of the written years that date their clause (``dated_years`` in context.yaml)."""
     rule = lexicon.dated_years

@@ -163,6 +163,16 @@ class DatedYears(Strict):
     after_operation: int = Field(default=0, ge=0)
 
 
+class Indication(Strict):
+    """What an operation was done for is its history ("fusion for T12 burst fracture (fall from
+    roof)"): findings up to ``max_tokens`` after a surgery mention and one of ``words``, until a word
+    of ``stops`` or a clause break (a comma, a semicolon, the sentence's end)."""
+
+    words: list[str] = Field(min_length=1)
+    stops: list[str] = Field(default_factory=list)
+    max_tokens: int = Field(default=8, ge=1)
+
+
 class SpokenMarks(Strict):
     """Punctuation said aloud in a dictation ("… one block comma relieved by sitting period no
     fevers"): each word of ``marks`` stands for its mark in a text that says ``min_count`` of them or
@@ -193,6 +203,7 @@ class ContextFile(Strict):
     # units of a "<duration> ago" that dates a finding of its clause to the past ("pneumonia 4 years ago")
     dated_history: list[str] = Field(default_factory=list)
     dated_years: DatedYears | None = None
+    indication: Indication | None = None
     spoken_marks: SpokenMarks | None = None
 
 

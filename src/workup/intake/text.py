@@ -109,6 +109,7 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
         doc_index,
         extend_negated_lists,
         get_pipeline,
+        indication_history,
     )
 
     pipe = get_pipeline(frozenset(kb.facts))
@@ -117,6 +118,7 @@ def read(text: str, kb: KnowledgeBase, as_of: date | None = None) -> TextReading
     spans = list(doc.spans[GROUP])
     cats = extend_negated_lists(spans, [categories(s, doc, lex) for s in spans], doc, lex)
     cats = date_history(spans, cats, doc, lex, as_of.year if as_of is not None else None)
+    cats = indication_history(spans, cats, doc, lex)
     # Each sentence's text is built once, not once per mention (span.sent walks the
     # sentence: many mentions in one long sentence made this quadratic).
     ix = doc_index(doc, lex)
@@ -321,6 +323,12 @@ def _interpret(text: str, mentions: list[Mention], kb: KnowledgeBase, as_of: dat
         col.add("sex", sex[0], None, Evidence(text[sex[1] : sex[2]], sex[1], sex[2], Assertion.AFFIRMED, "text"))
 
     facts = _resolve(col, kb, lex)
+    if not surgeries:
+        # the time since an operation is the spine operation's: with none named ("knee surgery last
+        # year", "POD 2 after a hernia repair") it says nothing of a recent spinal intervention
+        for fid in ("days_since_surgery", "surgery_date"):
+            facts.pop(fid, None)
+            col.values.pop(fid, None)
     since = facts.get("days_since_surgery")
     if unread_surgery is not None and since is not None and float(since.value) > unread_surgery:  # type: ignore[arg-type]
         # a more recent operation whose date could not be read one way: the time since the
