@@ -51,6 +51,15 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     out: list[tuple[str, FactValue, _Mention | None]] = []
     affirmed = {m.rule for m in mentions if m.status is Assertion.AFFIRMED}
     asks_spine = any(m.status in _PRESENT and cues.questions.get(m.rule) == "spine" for m in mentions)
+    # a question answered no by what follows it ("?carpal tunnel, but NCS normal", "?renal colic - CT
+    # KUB: no calculus", "CTA aorta: no dissection") asks nothing
+    answered_no = [m.start for m in mentions if m.rule in cues.overturned]
+
+    def answered(m: _Mention) -> bool:
+        # a query is answered wherever the note answers it ("No rash at any stage - GP had queried
+        # shingles"); a stated feature only by a result that follows it
+        return any(m.status is Assertion.POSSIBLE or a > m.start for a in answered_no)
+
     for source, groups, unless in cues.referred:
         if unless & affirmed:
             continue
@@ -59,9 +68,15 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
         # imaged is one the clinician looks past, not the answer
         if hit is not None and (not asks_spine or any(n in affirmed for n in hit)):
             first = min((present[n] for n in hit), key=lambda m: mentions.index(m))
+            # a cause a later result rules out, with no complaint of its own affirmed (a tearing
+            # quality, a query of colic), is looked past
+            if answered(first) and not any(n in affirmed and n in cues.complaints for n in hit):
+                continue
             out.append(("referred_pain_source", source, first))
             break
-    other = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.complaints), None)
+    # a complaint of another system only queried, then answered no, is not the note's complaint
+    other = next((m for m in mentions if m.status in _PRESENT and m.rule in cues.complaints
+                  and not (m.status is Assertion.POSSIBLE and answered(m))), None)
     # beside another complaint, a spine mention the note puts down to something else does not count
     put_down = [m for m in mentions if m.status in _PRESENT and m.rule in cues.attributed] if other is not None else []
     spine_mentions = [m for m in mentions if m.status in _PRESENT and m.rule in cues.spine
@@ -69,8 +84,6 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     spine = bool(spine_mentions)
     # what the note asks: a study or a diagnosis of another system ("venous duplex R leg", "?OA hip")
     # makes its spine words background, unless it asks about the spine too or reads a spine emergency
-    # a question answered no by what follows it ("?carpal tunnel, but NCS normal") asks nothing
-    answered_no = [m.start for m in mentions if m.rule in cues.overturned]
     asked = [m for m in mentions if m.status in _PRESENT and m.rule in cues.questions
              and (cues.questions[m.rule] == "spine" or not any(a >= m.start for a in answered_no))]
     elsewhere = next((m for m in asked if cues.questions[m.rule] != "spine"), None)
