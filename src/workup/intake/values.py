@@ -182,12 +182,12 @@ def relative_days(words: str, lexicon: Lexicon) -> float | None:
 
 
 def post_op_days(text: str, lexicon: Lexicon) -> list[tuple[float, int, int]]:
-    """Every "POD 5" / "post-op day 5" as (days, start, end)."""
+    """Every "POD 5" / "post-op day 5" / "ACDF done this afternoon" (day 0) as (days, start, end)."""
     out = []
     for m in compiled(lexicon).post_op_day.finditer(text):
         day = next((g for g in m.groups() if g is not None), None)
-        if day is not None:
-            out.append((float(day), m.start(), m.end()))
+        # an operation "done this afternoon" is day 0
+        out.append((float(day) if day is not None else 0.0, m.start(), m.end()))
     return out
 
 
