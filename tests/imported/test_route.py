@@ -32,6 +32,11 @@ ROWS = [
 ]
 
 
+def _router(tmp_path, rows) -> Router:
+    """A router over a table of ``rows`` imported into ``tmp_path``."""
+    return Router(import_table(write_csv(tmp_path / "t.csv", rows), tmp_path / "data"))
+
+
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
     d = tmp_path_factory.mktemp("route")
@@ -408,7 +413,7 @@ SIBLINGS = [
 
 
 def test_close_topics_are_told_apart_by_the_title_words_only_one_has(tmp_path):
-    r = Router(import_table(write_csv(tmp_path / "t.csv", SIBLINGS), tmp_path / "data"))
+    r = _router(tmp_path, SIBLINGS)
     assert r.route("45F, upper belly pain on the right after a fatty meal").topic.title == "Upper Belly Pain on the Right"
     assert r.route("24M, lower belly pain on the right since this morning").topic.title == "Lower Belly Pain on the Right"
     # says neither side's own word: asks between them
@@ -442,7 +447,7 @@ FRAMED = [
 
 
 def test_a_note_naming_no_management_goes_to_the_unframed_twin(tmp_path):
-    r = Router(import_table(write_csv(tmp_path / "t.csv", FRAMED), tmp_path / "data"))
+    r = _router(tmp_path, FRAMED)
     assert r.route("70F, pain out of proportion, ?gut ischemia").topic.title == "Imaging of Gut Ischemia"
 
 
@@ -478,7 +483,7 @@ STIFF = [
 
 
 def test_a_variant_far_ahead_and_open_only_on_an_undescribed_onset_is_rated(tmp_path):
-    r = Router(import_table(write_csv(tmp_path / "t.csv", STIFF), tmp_path / "data"))
+    r = _router(tmp_path, STIFF)
     got = r.route("56F, frozen shoulder with global stiffness, shoulder radiographs normal, sore shoulder")
     assert got.status == "rated" and got.variant.number == 1
     # nothing tells the two apart: it asks
@@ -633,7 +638,7 @@ KIDNEY = [
 
 
 def test_a_variant_whose_wording_excludes_what_the_patient_has_is_out(tmp_path):
-    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    r = _router(tmp_path, KIDNEY)
     got = r.route("66F, longstanding diabetes, first episode of fever and loin pain, suspected infected kidney")
     assert got.variant is None or got.variant.number != 1
     assert all(n != 1 for _t, n in got.candidates)
@@ -642,7 +647,7 @@ def test_a_variant_whose_wording_excludes_what_the_patient_has_is_out(tmp_path):
 
 
 def test_a_pregnant_patient_goes_to_the_variant_written_for_pregnancy(tmp_path):
-    r = Router(import_table(write_csv(tmp_path / "t.csv", KIDNEY), tmp_path / "data"))
+    r = _router(tmp_path, KIDNEY)
     got = r.route("29F, 24 weeks pregnant, first episode, suspected infected kidney")
     assert got.status == "rated" and got.variant.number == 3
 

@@ -177,6 +177,22 @@ class DictationMarks:
     min_count: int
 
 
+@dataclass(frozen=True)
+class IndicationCues:
+    """context.yaml's ``indication``, lower-cased once: the words that introduce what an operation was
+    done for, the words that end its reach, and the longest reach in tokens."""
+
+    words: frozenset[str]
+    stops: frozenset[str]
+    max_tokens: int
+
+
+def _indication(ind: Indication | None) -> IndicationCues | None:
+    if ind is None:
+        return None
+    return IndicationCues(frozenset(w.lower() for w in ind.words), frozenset(w.lower() for w in ind.stops), ind.max_tokens)
+
+
 def _dictation_marks(sm: SpokenMarks | None) -> DictationMarks | None:
     if sm is None:
         return None
@@ -227,7 +243,7 @@ class Lexicon:
     # context.yaml's dated_years: when a written year dates its clause (None: years are not read)
     dated_years: "DatedYears | None" = None
     # context.yaml's indication: what an operation was done for is its history (None: not read)
-    indication: "Indication | None" = None
+    indication: "IndicationCues | None" = None
     # context.yaml's spoken_marks, compiled: punctuation said aloud in a dictation (None: read as words)
     spoken_marks: "DictationMarks | None" = None
 
@@ -518,7 +534,7 @@ def build_lexicon(files: Mapping[str, str], fact_ids: frozenset[str] | None = No
         heading_qualifiers=frozenset(w.lower() for w in cf.lists.heading_qualifiers),
         list_back=frozenset(w.lower() for w in cf.lists.back),
         dated_years=cf.dated_years,
-        indication=cf.indication,
+        indication=_indication(cf.indication),
         spoken_marks=_dictation_marks(cf.spoken_marks),
     )
 

@@ -29,6 +29,10 @@ MATCHED = "workup:matched-tokens"  # doc.user_data key: tokens of every main-lay
 _SENTINEL = "workup-sentinel"
 
 
+# categories under which a finding is not the patient's now: no later reading (a dated history, an
+# operation's indication, a list carried back) applies to it
+_NOT_THE_PATIENTS_NOW = frozenset({"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"})
+
 def _quiet_pyrush() -> None:
     """PyRuSH logs every sentence at DEBUG level through loguru (to stderr): silence it."""
     try:
@@ -360,7 +364,7 @@ def extend_negated_lists(spans: list[Any], cats: list[set[str]], doc: Any, lexic
     # sweats: no", "fever or rigors - no") answers the first too: the negation carries back.
     for prev, cur in reversed(list(zip(main, main[1:]))):
         a, b = spans[prev], spans[cur]
-        if "NEGATED_EXISTENCE" not in cats[cur] or cats[prev] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+        if "NEGATED_EXISTENCE" not in cats[cur] or cats[prev] & _NOT_THE_PATIENTS_NOW:
             continue
         if not lexicon.by_id[a.label_].list_negation or b.start <= a.end or ix.sent_start[a.start] != ix.sent_start[b.start]:
             continue
@@ -446,11 +450,11 @@ def date_history(
     for tok in doc:
         breaks[tok.i + 1] = breaks[tok.i] + (tok.text in (",", ";"))
     for k, s in enumerate(spans):
-        if lexicon.by_id[s.label_].layer != "main" or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+        if lexicon.by_id[s.label_].layer != "main" or cats[k] & _NOT_THE_PATIENTS_NOW:
             continue
         j = bisect_left(dated, s.end)
         if j < len(dated) and dated[j] < ix.sent_end[s.start] and breaks[dated[j]] == breaks[s.end]:
-            out[k] = cats[k] | {"HISTORICAL", "ENDED"}
+            out[k] = cats[k] | {"ENDED"}  # over and done: history (text._status)
         elif years:
             # the past year nearest the finding on each side, within its sentence and clause
             a = bisect_left(years, s.end)
@@ -460,7 +464,7 @@ def date_history(
             if (after is not None and after < ix.sent_end[s.start] and breaks[after] == breaks[s.end]) or (
                 before is not None and before >= ix.sent_start[s.start] and breaks[before + 1] == breaks[s.start]
             ):
-                out[k] = cats[k] | {"HISTORICAL", "ENDED"}
+                out[k] = cats[k] | {"ENDED"}  # over and done: history (text._status)
     return out
 
 
@@ -474,19 +478,17 @@ def indication_history(spans: list[Any], cats: list[set[str]], doc: Any, lexicon
     rule = lexicon.indication
     if rule is None:
         return cats
-    words = {w.lower() for w in rule.words}
-    stops = {w.lower() for w in rule.stops}
     ix = doc_index(doc, lexicon)
     reach: list[tuple[int, int]] = []
     for k, s in enumerate(spans):
-        if lexicon.by_id[s.label_].surgery is None or cats[k] & {"NEGATED_EXISTENCE", "FAMILY", "HYPOTHETICAL"}:
+        if lexicon.by_id[s.label_].surgery is None or cats[k] & _NOT_THE_PATIENTS_NOW:
             continue
         i = s.end
-        if i >= len(doc) or doc[i].lower_ not in words:
+        if i >= len(doc) or doc[i].lower_ not in rule.words:
             continue
         end = i + 1
         limit = min(ix.sent_end[s.start], i + 1 + rule.max_tokens)
-        while end < limit and doc[end].text not in (",", ";") and doc[end].lower_ not in stops:
+        while end < limit and doc[end].text not in (",", ";") and doc[end].lower_ not in rule.stops:
             end += 1
         reach.append((i + 1, end))
     if not reach:

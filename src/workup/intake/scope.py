@@ -58,7 +58,9 @@ def scope_facts(mentions: Iterable[_Mention], cues: ScopeCues) -> list[tuple[str
     def answered(m: _Mention) -> bool:
         # a query is answered wherever the note answers it ("No rash at any stage - GP had queried
         # shingles"); a stated feature only by a result that follows it
-        return any(m.status is Assertion.POSSIBLE or a > m.start for a in answered_no)
+        if m.status is Assertion.POSSIBLE:
+            return bool(answered_no)
+        return any(a > m.start for a in answered_no)
 
     for source, groups, unless in cues.referred:
         if unless & affirmed:
